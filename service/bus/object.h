@@ -1,0 +1,59 @@
+/* What every object interface shares: paths, vtables built from the Field
+ * tables, property getters, a{sv} parsing, the find and enumerate
+ * callbacks, the common methods (Update, Rename, Delete), authorization and
+ * the signals that follow each change. */
+#pragma once
+
+#include "bus/errors.h"
+#include "daemon.h"
+
+#define CIRRINA_PATH "/org/cirrina"
+
+/* A handler that runs once the caller is authorized; obj is the object the
+ * message is addressed to, looked up again at that moment (NULL for the
+ * manager). */
+typedef int (*BusMethod)(Daemon *d, sd_bus_message *m, CirObject *obj, sd_bus_error *error);
+
+/* Authorizes the call for action, then runs method. */
+int bus_run_authorized(sd_bus_message *m, const char *action, BusMethod method,
+                       sd_bus_error *error);
+/* The polkit action that manages objects of this kind. */
+const char *bus_manage_action(ObjectKind kind);
+
+char *bus_object_path(Registry *reg, const CirObject *obj);
+CirObject *bus_object_from_path(Registry *reg, const char *path);
+
+/* Reads an a{sv} of settings for a kind: each key a field a client may
+ * set, each value of the field's D-Bus type, converted to the model's
+ * (object paths become UUIDs). */
+int bus_read_changes(sd_bus_message *m, ObjectKind kind, GHashTable **changes,
+                     sd_bus_error *error);
+/* Reads an a{sv} of options: only the given keys, each of the given type. */
+int bus_read_options(sd_bus_message *m, const char *const *keys, const char *const *types,
+                     GHashTable **options, sd_bus_error *error);
+
+int bus_reply_object_path(sd_bus_message *m, Registry *reg, const CirObject *obj);
+
+/* The methods shared by several interfaces. */
+int bus_method_update(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_method_rename(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int bus_method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
+/* Update, Rename and Delete: all the methods of switches, disks and ISOs. */
+extern const sd_bus_vtable bus_named_object_methods[];
+
+/* Registers interface at every object of the kind: methods (a vtable
+ * with START and END) plus one property per visible field. */
+int bus_object_register(Daemon *d, ObjectKind kind, const char *interface,
+                        const sd_bus_vtable *methods);
+
+/* Starts announcing registry changes on the bus. */
+void bus_objects_init(Daemon *d);
+void bus_objects_finish(void);
+
+int bus_manager_register(Daemon *d);
+int bus_vm_register(Daemon *d);
+int bus_nic_register(Daemon *d);
+int bus_switch_register(Daemon *d);
+int bus_disk_register(Daemon *d);
+int bus_iso_register(Daemon *d);

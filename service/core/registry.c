@@ -1,0 +1,598 @@
+#include "core/registry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/errors.h"
+
+struct Registry {
+    Store *store;
+    char *disk_dir;
+    char *iso_dir;
+    char *host_os;
+    RegistryPaths paths;
+    GHashTable *objects[N_KINDS]; /* UUID -> CirObject, borrowed: freed on delete */
+    GHashTable *names[N_KINDS];   /* name -> CirObject */
+    GHashTable *disk_owner;       /* disk UUID -> VM UUID */
+    GHashTable *vm_nics;          /* VM UUID -> GPtrArray of CirNIC, by index */
+    const RegistryObserver *observer;
+    void *observer_data;
+};
+
+Registry *registry_new(Store *store, const RegistryPaths *paths)
+{
+    Registry *reg = g_new0(Registry, 1);
+
+    reg->store = store;
+    reg->disk_dir = g_strdup(paths->disk_dir);
+    reg->iso_dir = g_strdup(paths->iso_dir);
+    reg->host_os = g_strdup(paths->host_os);
+    reg->paths = (RegistryPaths){reg->disk_dir, reg->iso_dir, reg->host_os};
+    for (ObjectKind k = 0; k < N_KINDS; k++) {
+        reg->objects[k] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        reg->names[k] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    reg->disk_owner = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    reg->vm_nics = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify)g_ptr_array_unref);
+    return reg;
+}
+
+void registry_free(Registry *reg)
+{
+    if (!reg)
+        return;
+    for (ObjectKind k = 0; k < N_KINDS; k++) {
+        GHashTableIter iter;
+        CirObject *obj;
+        g_hash_table_iter_init(&iter, reg->objects[k]);
+        while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&obj))
+            object_free(obj);
+        g_hash_table_unref(reg->objects[k]);
+        g_hash_table_unref(reg->names[k]);
+    }
+    g_hash_table_unref(reg->disk_owner);
+    g_hash_table_unref(reg->vm_nics);
+    g_free(reg->disk_dir);
+    g_free(reg->iso_dir);
+    g_free(reg->host_os);
+    g_free(reg);
+}
+
+void registry_set_observer(Registry *reg, const RegistryObserver *observer, void *data)
+{
+    reg->observer = observer;
+    reg->observer_data = data;
+}
+
+const RegistryPaths *registry_paths(Registry *reg)
+{
+    return &reg->paths;
+}
+
+char *registry_disk_path(Registry *reg, const char *disk_uuid)
+{
+    g_autofree char *file = g_strconcat(disk_uuid, ".img", NULL);
+    return g_build_filename(reg->disk_dir, file, NULL);
+}
+
+/* --- indexes --- */
+
+static gint nic_compare(gconstpointer a, gconstpointer b)
+{
+    const CirNIC *x = *(CirNIC *const *)a, *y = *(CirNIC *const *)b;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void index_add(Registry *reg, CirObject *obj)
+{
+    g_hash_table_insert(reg->objects[obj->kind], g_strdup(obj->uuid), obj);
+    if (obj->name)
+        g_hash_table_insert(reg->names[obj->kind], g_strdup(obj->name), obj);
+    if (obj->kind == KIND_VM) {
+        CirVM *vm = (CirVM *)obj;
+        for (gsize i = 0; vm->disks && i < g_variant_n_children(vm->disks); i++) {
+            const char *disk;
+            g_variant_get_child(vm->disks, i, "&s", &disk);
+            g_hash_table_insert(reg->disk_owner, g_strdup(disk), g_strdup(obj->uuid));
+        }
+    } else if (obj->kind == KIND_NIC) {
+        CirNIC *nic = (CirNIC *)obj;
+        GPtrArray *nics = g_hash_table_lookup(reg->vm_nics, nic->vm);
+        if (!nics) {
+            nics = g_ptr_array_new();
+            g_hash_table_insert(reg->vm_nics, g_strdup(nic->vm), nics);
+        }
+        g_ptr_array_add(nics, nic);
+        g_ptr_array_sort(nics, nic_compare);
+    }
+}
+
+static void index_remove(Registry *reg, CirObject *obj)
+{
+    g_hash_table_remove(reg->objects[obj->kind], obj->uuid);
+    if (obj->name)
+        g_hash_table_remove(reg->names[obj->kind], obj->name);
+    if (obj->kind == KIND_VM) {
+        CirVM *vm = (CirVM *)obj;
+        for (gsize i = 0; vm->disks && i < g_variant_n_children(vm->disks); i++) {
+            const char *disk;
+            g_variant_get_child(vm->disks, i, "&s", &disk);
+            g_hash_table_remove(reg->disk_owner, disk);
+        }
+    } else if (obj->kind == KIND_NIC) {
+        CirNIC *nic = (CirNIC *)obj;
+        GPtrArray *nics = g_hash_table_lookup(reg->vm_nics, nic->vm);
+        if (nics) {
+            g_ptr_array_remove(nics, nic);
+            if (nics->len == 0)
+                g_hash_table_remove(reg->vm_nics, nic->vm);
+        }
+    }
+}
+
+const char *registry_disk_owner(Registry *reg, const char *disk_uuid)
+{
+    return g_hash_table_lookup(reg->disk_owner, disk_uuid);
+}
+
+GPtrArray *registry_vm_nics(Registry *reg, const char *vm_uuid)
+{
+    return g_hash_table_lookup(reg->vm_nics, vm_uuid);
+}
+
+/* --- lookups --- */
+
+CirObject *registry_lookup(Registry *reg, ObjectKind kind, const char *uuid)
+{
+    return g_hash_table_lookup(reg->objects[kind], uuid);
+}
+
+CirObject *registry_lookup_name(Registry *reg, ObjectKind kind, const char *name)
+{
+    return g_hash_table_lookup(reg->names[kind], name);
+}
+
+CirObject *registry_find(Registry *reg, ObjectKind kind, const char *name_or_uuid, GError **error)
+{
+    CirObject *obj = registry_lookup_name(reg, kind, name_or_uuid);
+
+    if (!obj)
+        obj = registry_lookup(reg, kind, name_or_uuid);
+    if (!obj) {
+        g_autofree char *shown = g_strescape(name_or_uuid, NULL);
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_FOUND,
+                    "There is no %s with the name or UUID '%.64s'", object_class(kind)->label,
+                    shown);
+    }
+    return obj;
+}
+
+GPtrArray *registry_list(Registry *reg, ObjectKind kind)
+{
+    GPtrArray *all = g_ptr_array_sized_new(g_hash_table_size(reg->objects[kind]));
+    GHashTableIter iter;
+    gpointer obj;
+
+    g_hash_table_iter_init(&iter, reg->objects[kind]);
+    while (g_hash_table_iter_next(&iter, NULL, &obj))
+        g_ptr_array_add(all, obj);
+    return all;
+}
+
+bool registry_load(Registry *reg, GError **error)
+{
+    /* Referenced kinds first, so references resolve as objects arrive. */
+    static const ObjectKind order[] = {KIND_SWITCH, KIND_DISK, KIND_ISO, KIND_VM, KIND_NIC};
+
+    for (size_t i = 0; i < G_N_ELEMENTS(order); i++) {
+        g_autoptr(GPtrArray) loaded = g_ptr_array_new();
+        if (!store_load(reg->store, order[i], loaded, error)) {
+            for (guint j = 0; j < loaded->len; j++)
+                object_free(loaded->pdata[j]);
+            return false;
+        }
+        for (guint j = 0; j < loaded->len; j++)
+            index_add(reg, loaded->pdata[j]);
+    }
+    return true;
+}
+
+/* --- notifications --- */
+
+static void notify_added(Registry *reg, const CirObject *obj)
+{
+    if (reg->observer)
+        reg->observer->added(reg->observer_data, obj);
+}
+
+static void notify_removed(Registry *reg, const CirObject *obj)
+{
+    if (reg->observer)
+        reg->observer->removed(reg->observer_data, obj);
+}
+
+static void notify_changed(Registry *reg, const CirObject *obj, const char *property)
+{
+    const char *props[] = {property, NULL};
+
+    if (reg->observer && obj)
+        reg->observer->changed(reg->observer_data, obj, props);
+}
+
+/* Property values as a client sees them, to tell what a change changed. */
+static GPtrArray *snapshot(Registry *reg, const CirObject *obj)
+{
+    const ObjectClass *c = object_class(obj->kind);
+    GPtrArray *values = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+
+    for (size_t i = 0; i < c->n_fields; i++)
+        g_ptr_array_add(values, g_variant_ref_sink(object_get(reg, obj, &c->fields[i])));
+    return values;
+}
+
+static void notify_differences(Registry *reg, const CirObject *obj, GPtrArray *before)
+{
+    const ObjectClass *c = object_class(obj->kind);
+    g_autoptr(GPtrArray) after = snapshot(reg, obj);
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+    for (size_t i = 0; i < c->n_fields; i++) {
+        const Field *f = &c->fields[i];
+        if (f->flags & (FIELD_HIDDEN | FIELD_NO_SIGNAL))
+            continue;
+        if (!g_variant_equal(before->pdata[i], after->pdata[i]))
+            g_ptr_array_add(names, (char *)f->name);
+    }
+    g_ptr_array_add(names, NULL);
+    if (names->len > 1 && reg->observer)
+        reg->observer->changed(reg->observer_data, obj, (const char *const *)names->pdata);
+}
+
+/* Disks whose AttachedTo differs between two lists of a VM's disks. */
+static void notify_disk_owners(Registry *reg, GVariant *before, GVariant *after)
+{
+    g_autoptr(GHashTable) touched = g_hash_table_new(g_str_hash, g_str_equal);
+    GVariant *lists[] = {before, after};
+
+    for (size_t l = 0; l < 2; l++)
+        for (gsize i = 0; lists[l] && i < g_variant_n_children(lists[l]); i++) {
+            const char *disk;
+            g_variant_get_child(lists[l], i, "&s", &disk);
+            g_hash_table_add(touched, (char *)disk);
+        }
+    for (size_t l = 0; l < 2; l++)
+        for (gsize i = 0; lists[l] && i < g_variant_n_children(lists[l]); i++) {
+            const char *disk;
+            g_variant_get_child(lists[l], i, "&s", &disk);
+            /* Announced only when it belongs to exactly one of the lists. */
+            bool in_other = false;
+            for (gsize j = 0; lists[1 - l] && j < g_variant_n_children(lists[1 - l]); j++) {
+                const char *other;
+                g_variant_get_child(lists[1 - l], j, "&s", &other);
+                in_other |= strcmp(disk, other) == 0;
+            }
+            if (!in_other)
+                notify_changed(reg, registry_lookup(reg, KIND_DISK, disk), "AttachedTo");
+        }
+}
+
+/* --- changes --- */
+
+static bool apply_changes(Registry *reg, CirObject *obj, GHashTable *changes, bool creating,
+                          bool trusted, GError **error)
+{
+    const ObjectClass *c = object_class(obj->kind);
+    GHashTableIter iter;
+    const char *key;
+    GVariant *value;
+
+    g_hash_table_iter_init(&iter, changes);
+    while (g_hash_table_iter_next(&iter, (gpointer *)&key, (gpointer *)&value)) {
+        const Field *f = object_class_find_field(c, key);
+        if (!f || (f->flags & FIELD_DERIVED && !trusted)) {
+            g_autofree char *shown = g_strescape(key, NULL);
+            g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
+                        "Unknown key '%.64s' for a %s", shown, c->label);
+            return false;
+        }
+        FieldFlags allowed = creating ? (FIELD_WRITABLE | FIELD_CREATE_ONLY) : FIELD_WRITABLE;
+        if (!trusted && !(f->flags & allowed)) {
+            g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
+                        (f->flags & FIELD_CREATE_ONLY) ? "%s can only be set when the %s is created"
+                                                       : "%s of a %s cannot be set by a client",
+                        f->name, c->label);
+            return false;
+        }
+        if (!field_validate(f, value, error))
+            return false;
+        field_set(obj, f, g_variant_ref(value));
+    }
+    return true;
+}
+
+static bool check_name_free(Registry *reg, ObjectKind kind, const char *name, GError **error)
+{
+    const ObjectClass *c = object_class(kind);
+
+    if (!check_object_name(c->label, name, c->name_max, error))
+        return false;
+    if (registry_lookup_name(reg, kind, name)) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_EXISTS, "A %s named '%s' already exists",
+                    c->label, name);
+        return false;
+    }
+    return true;
+}
+
+static bool disk_file_create(Registry *reg, CirDisk *disk, GError **error)
+{
+    g_autofree char *path = registry_disk_path(reg, disk->base.uuid);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+    if (fd < 0 || ftruncate(fd, (off_t)disk->size) < 0) {
+        int e = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(path);
+        }
+        g_set_error(error, CIRRINA_ERROR,
+                    e == EFBIG ? CIRRINA_ERROR_INVALID_ARGUMENT : CIRRINA_ERROR_FAILED,
+                    "Failed to create the disk image %s of %" G_GUINT64_FORMAT " bytes: %s", path,
+                    disk->size, g_strerror(e));
+        return false;
+    }
+    close(fd);
+    return true;
+}
+
+static bool save_in_transaction(Registry *reg, CirObject *const *objs, size_t n,
+                                CirObject *const *deletes, size_t n_deletes, GError **error)
+{
+    if (!store_begin(reg->store, error))
+        return false;
+    for (size_t i = 0; i < n_deletes; i++)
+        if (!store_delete(reg->store, deletes[i], error))
+            goto fail;
+    for (size_t i = 0; i < n; i++)
+        if (!store_save(reg->store, objs[i], error))
+            goto fail;
+    return store_commit(reg->store, error);
+fail:
+    store_rollback(reg->store);
+    return false;
+}
+
+static CirObject *create_object(Registry *reg, ObjectKind kind, const char *name,
+                                GHashTable *changes, GHashTable *trusted, CirObject *parent,
+                                GError **error)
+{
+    const ObjectClass *c = object_class(kind);
+
+    if (c->name_max && !check_name_free(reg, kind, name, error))
+        return NULL;
+    g_autoptr(CirObject) obj = object_new(kind);
+    if (c->name_max)
+        obj->name = g_strdup(name);
+    if (kind == KIND_NIC) {
+        CirNIC *nic = (CirNIC *)obj;
+        GPtrArray *siblings = registry_vm_nics(reg, parent->uuid);
+        if (siblings && siblings->len >= VM_MAX_NICS) {
+            g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
+                        "The VM '%s' has %u NICs already; at most %d are allowed", parent->name,
+                        siblings->len, VM_MAX_NICS);
+            return NULL;
+        }
+        g_free(nic->vm);
+        nic->vm = g_strdup(parent->uuid);
+        nic->index = siblings && siblings->len
+                         ? ((CirNIC *)siblings->pdata[siblings->len - 1])->index + 1
+                         : 0;
+    }
+    if ((trusted && !apply_changes(reg, obj, trusted, true, true, error)) ||
+        !apply_changes(reg, obj, changes, true, false, error) ||
+        !c->validate(reg, obj, NULL, changes, error))
+        return NULL;
+    if (kind == KIND_DISK && !disk_file_create(reg, (CirDisk *)obj, error))
+        return NULL;
+    if (!save_in_transaction(reg, &obj, 1, NULL, 0, error)) {
+        if (kind == KIND_DISK) {
+            g_autofree char *path = registry_disk_path(reg, obj->uuid);
+            unlink(path);
+        }
+        return NULL;
+    }
+
+    CirObject *added = g_steal_pointer(&obj);
+    index_add(reg, added);
+    notify_added(reg, added);
+    if (kind == KIND_NIC)
+        notify_changed(reg, parent, "NICs");
+    if (kind == KIND_VM)
+        notify_disk_owners(reg, NULL, ((CirVM *)added)->disks);
+    return added;
+}
+
+CirObject *registry_create(Registry *reg, ObjectKind kind, const char *name, GHashTable *changes,
+                           CirObject *parent, GError **error)
+{
+    g_return_val_if_fail((kind == KIND_NIC) == (parent != NULL), NULL);
+    return create_object(reg, kind, name, changes, NULL, parent, error);
+}
+
+CirObject *registry_register_iso(Registry *reg, const char *name, const char *path,
+                                 GHashTable *changes, GError **error)
+{
+    g_autoptr(GHashTable) trusted =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_variant_unref);
+    g_autofree char *shown = g_strescape(path, NULL);
+    struct stat st;
+
+    if (!g_path_is_absolute(path) || strlen(path) > 4096) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
+                    "The ISO path '%.128s' is not an absolute path", shown);
+        return NULL;
+    }
+    /* Opened read-only, never written: registering does not touch the file. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        int e = errno;
+        g_set_error(error, CIRRINA_ERROR,
+                    e == ENOENT ? CIRRINA_ERROR_NOT_FOUND : CIRRINA_ERROR_INVALID_ARGUMENT,
+                    "Cannot open the ISO '%.128s': %s", shown, g_strerror(e));
+        return NULL;
+    }
+    int r = fstat(fd, &st);
+    close(fd);
+    if (r < 0 || !S_ISREG(st.st_mode)) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
+                    "The ISO path '%.128s' is not a regular file", shown);
+        return NULL;
+    }
+    g_hash_table_insert(trusted, "Path", g_variant_ref_sink(g_variant_new_string(path)));
+    g_hash_table_insert(trusted, "Size",
+                        g_variant_ref_sink(g_variant_new_uint64((uint64_t)st.st_size)));
+    return create_object(reg, KIND_ISO, name, changes, trusted, NULL, error);
+}
+
+/* Replaces obj's values with those of next, keeping obj's address (the bus
+ * and the indexes point at it); next receives the old values. */
+static void swap_values(Registry *reg, CirObject *obj, CirObject *next)
+{
+    size_t size = object_class(obj->kind)->size;
+    g_autofree void *tmp = g_malloc(size);
+
+    index_remove(reg, obj);
+    memcpy(tmp, obj, size);
+    memcpy(obj, next, size);
+    memcpy(next, tmp, size);
+    index_add(reg, obj);
+}
+
+static bool commit_change(Registry *reg, CirObject *obj, CirObject *next, GError **error)
+{
+    if (!save_in_transaction(reg, &next, 1, NULL, 0, error))
+        return false;
+
+    g_autoptr(GPtrArray) before = snapshot(reg, obj);
+    swap_values(reg, obj, next);
+    notify_differences(reg, obj, before);
+    if (obj->kind == KIND_VM)
+        notify_disk_owners(reg, ((CirVM *)next)->disks, ((CirVM *)obj)->disks);
+    return true;
+}
+
+bool registry_update(Registry *reg, CirObject *obj, GHashTable *changes, GError **error)
+{
+    g_autoptr(CirObject) next = object_copy(obj);
+
+    if (!apply_changes(reg, next, changes, false, false, error) ||
+        !object_class(obj->kind)->validate(reg, next, obj, changes, error))
+        return false;
+    return commit_change(reg, obj, next, error);
+}
+
+bool registry_rename(Registry *reg, CirObject *obj, const char *name, GError **error)
+{
+    if (g_strcmp0(obj->name, name) == 0)
+        return true;
+    if (!check_name_free(reg, obj->kind, name, error))
+        return false;
+    g_autoptr(CirObject) next = object_copy(obj);
+    g_free(next->name);
+    next->name = g_strdup(name);
+    return commit_change(reg, obj, next, error);
+}
+
+static bool check_unused(Registry *reg, CirObject *obj, GError **error)
+{
+    const char *user = NULL;
+
+    if (obj->kind == KIND_DISK) {
+        const char *owner = registry_disk_owner(reg, obj->uuid);
+        if (owner)
+            user = registry_lookup(reg, KIND_VM, owner)->name;
+    } else if (obj->kind == KIND_ISO) {
+        g_autoptr(GPtrArray) vms = registry_list(reg, KIND_VM);
+        for (guint i = 0; !user && i < vms->len; i++) {
+            CirVM *vm = vms->pdata[i];
+            for (gsize j = 0; vm->isos && j < g_variant_n_children(vm->isos); j++) {
+                const char *iso;
+                g_variant_get_child(vm->isos, j, "&s", &iso);
+                if (strcmp(iso, obj->uuid) == 0)
+                    user = vm->base.name;
+            }
+        }
+    } else if (obj->kind == KIND_SWITCH) {
+        g_autoptr(GPtrArray) nics = registry_list(reg, KIND_NIC);
+        for (guint i = 0; !user && i < nics->len; i++)
+            if (strcmp(((CirNIC *)nics->pdata[i])->sw, obj->uuid) == 0)
+                user = registry_lookup(reg, KIND_VM, ((CirNIC *)nics->pdata[i])->vm)->name;
+    }
+    if (user) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_BUSY, "The %s '%s' is used by the VM '%s'",
+                    object_class(obj->kind)->label, obj->name, user);
+        return false;
+    }
+    return true;
+}
+
+static void remove_object(Registry *reg, CirObject *obj)
+{
+    notify_removed(reg, obj);
+    index_remove(reg, obj);
+    object_free(obj);
+}
+
+bool registry_delete(Registry *reg, CirObject *obj, bool delete_disks, GError **error)
+{
+    g_autoptr(GPtrArray) deletes = g_ptr_array_new();
+    g_autoptr(GPtrArray) nics = NULL;
+    g_autoptr(GVariant) disks = NULL;
+
+    if (!check_unused(reg, obj, error))
+        return false;
+    g_ptr_array_add(deletes, obj);
+    if (obj->kind == KIND_VM) {
+        CirVM *vm = (CirVM *)obj;
+        GPtrArray *own = registry_vm_nics(reg, obj->uuid);
+        nics = own ? g_ptr_array_copy(own, NULL, NULL) : g_ptr_array_new();
+        disks = vm->disks ? g_variant_ref(vm->disks) : NULL;
+        /* Rows of the VM go first: its vm_disks rows release the disks. */
+        for (gsize i = 0; delete_disks && disks && i < g_variant_n_children(disks); i++) {
+            const char *uuid;
+            g_variant_get_child(disks, i, "&s", &uuid);
+            g_ptr_array_add(deletes, registry_lookup(reg, KIND_DISK, uuid));
+        }
+    }
+    if (!save_in_transaction(reg, NULL, 0, (CirObject *const *)deletes->pdata, deletes->len,
+                             error))
+        return false;
+
+    /* Committed: now the files, then memory and signals. */
+    for (guint i = 0; i < deletes->len; i++) {
+        CirObject *gone = deletes->pdata[i];
+        if (gone->kind == KIND_DISK) {
+            g_autofree char *path = registry_disk_path(reg, gone->uuid);
+            if (unlink(path) < 0 && errno != ENOENT)
+                g_warning("Failed to remove the disk image %s: %s", path, g_strerror(errno));
+        }
+    }
+    if (obj->kind == KIND_NIC) {
+        CirObject *vm = registry_lookup(reg, KIND_VM, ((CirNIC *)obj)->vm);
+        remove_object(reg, obj);
+        notify_changed(reg, vm, "NICs");
+        return true;
+    }
+    for (guint i = 0; nics && i < nics->len; i++)
+        remove_object(reg, nics->pdata[i]);
+    remove_object(reg, obj);
+    for (guint i = 1; i < deletes->len; i++)
+        remove_object(reg, deletes->pdata[i]);
+    if (disks && !delete_disks)
+        notify_disk_owners(reg, disks, NULL);
+    return true;
+}

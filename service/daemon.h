@@ -1,0 +1,16 @@
+/* The daemon's parts, wired together by main.c. */
+#pragma once
+
+#include <glib.h>
+
+#include "auth/auth.h"
+#include "cirrina-sd-bus.h"
+#include "config-file.h"
+#include "core/registry.h"
+
+typedef struct {
+    const DaemonConfig *config;
+    sd_bus *bus;
+    Registry *reg;
+    Auth *auth;
+} Daemon;

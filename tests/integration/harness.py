@@ -1,0 +1,910 @@
+"""Shared machinery for the cirrinad integration tests.
+
+Every test gets its own world: a temporary directory, a private dbus-daemon
+of type "system" (tests/data/system-bus.conf with the project's real policy,
+dbus/org.cirrina.conf, included) and a cirrinad owning org.cirrina on it.
+
+    h = Harness()          # or self.start_harness() in a CirrinaTestCase
+    h.start()
+    c = h.client()         # a dbus-python connection with helpers
+    vm = c.create_vm('alpha', CPUs=2)
+    h.restart_daemon(signal.SIGKILL)
+    h.run_unprivileged([...])   # calls as nobody via setpriv
+    h.db_dump()                 # the SQLite state, as SQL text lines
+    h.cleanup()
+
+Environment: CIRRINAD (the daemon binary, set by meson), CIRRINA_SOURCE_ROOT
+(the repository), CIRRINA_TEST_KEEP=1 keeps the temporary directories.
+Needs root (the daemon must own org.cirrina, setpriv must switch users).
+"""
+
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import xml.etree.ElementTree as ET
+
+import dbus
+import dbus.bus
+import dbus.mainloop.glib
+from gi.repository import GLib
+
+BUS_NAME = 'org.cirrina'
+ROOT_PATH = '/org/cirrina'
+
+MANAGER = 'org.cirrina.Manager'
+VM = 'org.cirrina.VM'
+NIC = 'org.cirrina.NIC'
+SWITCH = 'org.cirrina.Switch'
+DISK = 'org.cirrina.Disk'
+ISO = 'org.cirrina.ISO'
+CIRRINA_INTERFACES = (MANAGER, VM, NIC, SWITCH, DISK, ISO)
+
+PROPERTIES = 'org.freedesktop.DBus.Properties'
+OBJECT_MANAGER = 'org.freedesktop.DBus.ObjectManager'
+INTROSPECTABLE = 'org.freedesktop.DBus.Introspectable'
+
+E_INVALID = 'org.cirrina.Error.InvalidArgument'
+E_NOT_FOUND = 'org.cirrina.Error.NotFound'
+E_EXISTS = 'org.cirrina.Error.Exists'
+E_BUSY = 'org.cirrina.Error.Busy'
+E_NOT_SUPPORTED = 'org.cirrina.Error.NotSupported'
+E_FAILED = 'org.cirrina.Error.Failed'
+E_ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
+E_UNKNOWN_OBJECT = 'org.freedesktop.DBus.Error.UnknownObject'
+E_UNKNOWN_METHOD = 'org.freedesktop.DBus.Error.UnknownMethod'
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+TiB = 1024 * GiB
+
+NOBODY = 65534
+START_TIMEOUT = 10.0   # seconds for the bus or the daemon to come up
+STOP_TIMEOUT = 10.0    # seconds for the daemon to exit after a signal
+SIGNAL_TIMEOUT = 5.0   # seconds to wait for a D-Bus signal
+
+UUID_RE = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+
+
+class HarnessError(Exception):
+    """The test world could not be set up (not a finding about the daemon)."""
+
+
+# ---------------------------------------------------------------- locations
+
+def source_root():
+    root = os.environ.get('CIRRINA_SOURCE_ROOT')
+    if root:
+        return os.path.abspath(root)
+    return os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+
+
+def cirrinad_path():
+    path = os.environ.get('CIRRINAD') or os.path.join(source_root(), 'build', 'service', 'cirrinad')
+    return os.path.abspath(path)
+
+
+def require_environment():
+    """Skips (root) or fails (binary, policy) early with a clear reason."""
+    if os.geteuid() != 0:
+        raise unittest.SkipTest('integration tests run as root: cirrinad must own '
+                                'org.cirrina on the test system bus and setpriv must switch users')
+    if not shutil.which('dbus-daemon'):
+        raise unittest.SkipTest('dbus-daemon is not installed')
+    binary = cirrinad_path()
+    if not os.access(binary, os.X_OK):
+        raise HarnessError(f'no cirrinad binary at {binary} (set CIRRINAD, or build first)')
+
+
+# ---------------------------------------------------- the API's XML, parsed
+
+def parse_interfaces(xml_text):
+    """{interface: {'methods': {name: [(arg, type, dir)]}, 'properties':
+    {name: (type, access, emits)}, 'signals': {name: [(arg, type)]}}}.
+    emits is the EmitsChangedSignal annotation's value or None."""
+    result = {}
+    for iface in ET.fromstring(xml_text).findall('interface'):
+        methods, props, sigs = {}, {}, {}
+        for m in iface.findall('method'):
+            methods[m.get('name')] = [(a.get('name'), a.get('type'), a.get('direction', 'in'))
+                                      for a in m.findall('arg')]
+        for p in iface.findall('property'):
+            emits = None
+            for a in p.findall('annotation'):
+                if a.get('name') == 'org.freedesktop.DBus.Property.EmitsChangedSignal':
+                    emits = a.get('value')
+            props[p.get('name')] = (p.get('type'), p.get('access'), emits)
+        for s in iface.findall('signal'):
+            sigs[s.get('name')] = [(a.get('name'), a.get('type')) for a in s.findall('arg')]
+        result[iface.get('name')] = {'methods': methods, 'properties': props, 'signals': sigs}
+    return result
+
+
+_API = None
+
+
+def api():
+    """The interfaces defined in dbus/*.xml, the single source of truth."""
+    global _API
+    if _API is None:
+        _API = {}
+        for name in CIRRINA_INTERFACES:
+            path = os.path.join(source_root(), 'dbus', name + '.xml')
+            with open(path, encoding='utf-8') as f:
+                _API.update(parse_interfaces(f.read()))
+    return _API
+
+
+# Method signatures of the standard interfaces we call.
+_STANDARD_SIGNATURES = {
+    (PROPERTIES, 'Get'): 'ss',
+    (PROPERTIES, 'GetAll'): 's',
+    (PROPERTIES, 'Set'): 'ssv',
+    (OBJECT_MANAGER, 'GetManagedObjects'): '',
+    (INTROSPECTABLE, 'Introspect'): '',
+    ('org.freedesktop.DBus.Peer', 'Ping'): '',
+}
+
+# Config keys that are not properties (see the doc comments in the XML).
+_EXTRA_KEYS = {
+    VM: {'DisplayPassword': 's', 'DeleteDisks': 'b'},
+}
+
+
+def in_signature(iface, method):
+    if (iface, method) in _STANDARD_SIGNATURES:
+        return _STANDARD_SIGNATURES[(iface, method)]
+    args = api()[iface]['methods'][method]
+    return ''.join(t for _, t, d in args if d == 'in')
+
+
+def key_type(iface, key):
+    props = api().get(iface, {}).get('properties', {})
+    if key in props:
+        return props[key][0]
+    return _EXTRA_KEYS.get(iface, {}).get(key)
+
+
+# ------------------------------------------------------ D-Bus value helpers
+
+def split_signature(sig):
+    """'sa{sv}(uu)' -> ['s', 'a{sv}', '(uu)']"""
+    out, i = [], 0
+    while i < len(sig):
+        j = _complete_type_end(sig, i)
+        out.append(sig[i:j])
+        i = j
+    return out
+
+
+def _complete_type_end(sig, i):
+    c = sig[i]
+    if c == 'a':
+        return _complete_type_end(sig, i + 1)
+    if c in '({':
+        close = ')' if c == '(' else '}'
+        depth, j = 0, i
+        while True:
+            if sig[j] in '({':
+                depth += 1
+            elif sig[j] in ')}':
+                depth -= 1
+                if depth == 0:
+                    return j + 1
+            j += 1
+    return i + 1
+
+
+def is_dbus_typed(value):
+    return hasattr(value, 'variant_level')
+
+
+def to_dbus(sig, value):
+    """Converts a plain Python value to the dbus-python type for sig.
+    Values that already are dbus-python types are left alone, so a test can
+    pass a deliberately wrong type (e.g. dbus.String('2') for CPUs)."""
+    if is_dbus_typed(value):
+        return value
+    simple = {'s': dbus.String, 'o': dbus.ObjectPath, 'u': dbus.UInt32, 't': dbus.UInt64,
+              'i': dbus.Int32, 'x': dbus.Int64, 'b': dbus.Boolean, 'y': dbus.Byte,
+              'd': dbus.Double, 'q': dbus.UInt16, 'n': dbus.Int16, 'g': dbus.Signature}
+    if sig in simple:
+        return simple[sig](value)
+    if sig == 'v':
+        return value
+    if sig.startswith('a{'):
+        k, v = split_signature(sig[2:-1])
+        return dbus.Dictionary({to_dbus(k, kk): to_dbus(v, vv) for kk, vv in value.items()},
+                               signature=k + v)
+    if sig.startswith('a'):
+        elem = sig[1:]
+        return dbus.Array([to_dbus(elem, x) for x in value], signature=elem)
+    if sig.startswith('('):
+        members = split_signature(sig[1:-1])
+        if len(members) != len(value):
+            raise ValueError(f'{value!r} does not fit {sig}')
+        return dbus.Struct(tuple(to_dbus(s, x) for s, x in zip(members, value)),
+                           signature=sig[1:-1])
+    raise ValueError(f'unsupported signature {sig}')
+
+
+def config(iface, values):
+    """An a{sv} dictionary, each value typed after the property of the same
+    name in iface's XML (plain Python values in, typed dbus values out)."""
+    d = dbus.Dictionary({}, signature='sv')
+    for key, value in values.items():
+        sig = key_type(iface, key)
+        d[dbus.String(key)] = to_dbus(sig, value) if sig else value
+    return d
+
+
+def unwrap(value):
+    """dbus-python values -> plain Python (bool, int, str, list, tuple, dict)."""
+    if isinstance(value, dbus.Boolean):
+        return bool(value)
+    if isinstance(value, (dbus.Dictionary, dict)):
+        return {unwrap(k): unwrap(v) for k, v in value.items()}
+    if isinstance(value, dbus.Struct):
+        return tuple(unwrap(x) for x in value)
+    if isinstance(value, (dbus.Array, list)):
+        return [unwrap(x) for x in value]
+    if isinstance(value, (dbus.ObjectPath, dbus.String, dbus.Signature)):
+        return str(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, tuple):
+        return tuple(unwrap(x) for x in value)
+    return value
+
+
+def dbus_signature_of(value):
+    """The D-Bus type of a value as received by dbus-python."""
+    order = [(dbus.Boolean, 'b'), (dbus.Byte, 'y'), (dbus.Int16, 'n'), (dbus.UInt16, 'q'),
+             (dbus.Int32, 'i'), (dbus.UInt32, 'u'), (dbus.Int64, 'x'), (dbus.UInt64, 't'),
+             (dbus.Double, 'd'), (dbus.ObjectPath, 'o'), (dbus.Signature, 'g'),
+             (dbus.String, 's')]
+    for cls, sig in order:
+        if isinstance(value, cls):
+            return sig
+    if isinstance(value, dbus.Dictionary):
+        return 'a{' + (value.signature or '??') + '}'
+    if isinstance(value, dbus.Array):
+        return 'a' + (value.signature or '?')
+    if isinstance(value, dbus.Struct):
+        if value.signature:
+            return '(' + value.signature + ')'
+        return '(' + ''.join(dbus_signature_of(x) for x in value) + ')'
+    return '?' + type(value).__name__
+
+
+def path_encode(prefix, external_id):
+    """sd_bus_path_encode(): every byte but [A-Za-z0-9] (and a leading
+    digit) becomes _xx."""
+    if not external_id:
+        return prefix + '/_'
+    out = []
+    for i, ch in enumerate(external_id.encode()):
+        c = chr(ch)
+        if ('a' <= c <= 'z') or ('A' <= c <= 'Z') or (i > 0 and '0' <= c <= '9'):
+            out.append(c)
+        else:
+            out.append('_%02x' % ch)
+    return prefix + '/' + ''.join(out)
+
+
+# -------------------------------------------------------------- the client
+
+_MAINLOOP = None
+
+
+def _mainloop():
+    global _MAINLOOP
+    if _MAINLOOP is None:
+        _MAINLOOP = dbus.mainloop.glib.DBusGMainLoop()
+    return _MAINLOOP
+
+
+def pump(timeout=0.0):
+    """Dispatches pending GLib events (and so dbus-python signal handlers)."""
+    ctx = GLib.MainContext.default()
+    deadline = time.monotonic() + timeout
+    while True:
+        while ctx.pending():
+            ctx.iteration(False)
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.005)
+
+
+def wait_until(predicate, timeout=SIGNAL_TIMEOUT, interval=0.01):
+    """Polls predicate (dispatching GLib events) until true or timeout;
+    returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pump()
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+class Client:
+    """A connection to the test bus, with small helpers around the API."""
+
+    def __init__(self, address):
+        self.bus = dbus.bus.BusConnection(address, mainloop=_mainloop())
+        self.signals = []
+        self._receivers = []
+
+    def close(self):
+        for r in self._receivers:
+            try:
+                r.remove()
+            except Exception:
+                pass
+        self._receivers = []
+        try:
+            self.bus.close()
+        except Exception:
+            pass
+
+    # ---- raw calls
+
+    def call(self, path, iface, method, *args, signature=None, timeout=20):
+        sig = in_signature(iface, method) if signature is None else signature
+        return self.bus.call_blocking(BUS_NAME, str(path), iface, method, sig, args,
+                                      timeout=timeout)
+
+    def get_all(self, path, iface):
+        return unwrap(self.call(path, PROPERTIES, 'GetAll', iface))
+
+    def get_all_raw(self, path, iface):
+        return self.call(path, PROPERTIES, 'GetAll', iface)
+
+    def get(self, path, iface, name):
+        return unwrap(self.call(path, PROPERTIES, 'Get', iface, name))
+
+    def managed_objects(self):
+        return unwrap(self.call(ROOT_PATH, OBJECT_MANAGER, 'GetManagedObjects'))
+
+    def managed_objects_raw(self):
+        return self.call(ROOT_PATH, OBJECT_MANAGER, 'GetManagedObjects')
+
+    def objects_with(self, iface):
+        """{path: properties} of every managed object carrying iface."""
+        return {p: ifs[iface] for p, ifs in self.managed_objects().items() if iface in ifs}
+
+    def introspect(self, path):
+        return str(self.call(path, INTROSPECTABLE, 'Introspect'))
+
+    def name_has_owner(self, name=BUS_NAME):
+        return bool(self.bus.call_blocking('org.freedesktop.DBus', '/org/freedesktop/DBus',
+                                           'org.freedesktop.DBus', 'NameHasOwner', 's', (name,)))
+
+    # ---- Manager
+
+    def create_vm(self, name, **cfg):
+        return str(self.call(ROOT_PATH, MANAGER, 'CreateVM', name, config(VM, cfg)))
+
+    def create_switch(self, name, **cfg):
+        return str(self.call(ROOT_PATH, MANAGER, 'CreateSwitch', name, config(SWITCH, cfg)))
+
+    def create_disk(self, name, size=None, **cfg):
+        if size is not None:
+            cfg['Size'] = size
+        return str(self.call(ROOT_PATH, MANAGER, 'CreateDisk', name, config(DISK, cfg)))
+
+    def register_iso(self, name, path, **cfg):
+        return str(self.call(ROOT_PATH, MANAGER, 'RegisterISO', name, path, config(ISO, cfg)))
+
+    def lookup(self, kind, name_or_uuid):
+        """kind: 'VM', 'Switch', 'Disk' or 'ISO'."""
+        return str(self.call(ROOT_PATH, MANAGER, 'Get' + kind, name_or_uuid))
+
+    # ---- objects
+
+    def update(self, path, iface, **changes):
+        self.call(path, iface, 'Update', config(iface, changes))
+
+    def rename(self, path, iface, name):
+        self.call(path, iface, 'Rename', name)
+
+    def delete(self, path, iface, **options):
+        if iface == VM:
+            self.call(path, VM, 'Delete', config(VM, options))
+        else:
+            self.call(path, iface, 'Delete')
+
+    def add_nic(self, vm, **cfg):
+        return str(self.call(vm, VM, 'AddNIC', config(NIC, cfg)))
+
+    def remove_nic(self, nic):
+        self.call(nic, NIC, 'Remove')
+
+    # ---- signals
+
+    def record_signals(self):
+        """Starts recording every signal org.cirrina sends; entries of
+        self.signals are (path, interface, member, args) in plain Python."""
+        def on_signal(*args, **kw):
+            self.signals.append((str(kw['path']), str(kw['interface']), str(kw['member']),
+                                 unwrap(list(args))))
+        self._receivers.append(self.bus.add_signal_receiver(
+            on_signal, bus_name=BUS_NAME, path_keyword='path',
+            interface_keyword='interface', member_keyword='member'))
+        # A round trip makes sure the match rule is in place.
+        self.name_has_owner()
+
+    def wait_for_signal(self, match, timeout=SIGNAL_TIMEOUT):
+        """The first recorded signal for which match(path, iface, member,
+        args) is true, or None after timeout."""
+        def find():
+            for s in self.signals:
+                if match(*s):
+                    return s
+            return None
+        return wait_until(find, timeout)
+
+
+# ------------------------------------------------------------ the harness
+
+_UNPRIVILEGED_SCRIPT = r'''
+import json, os, sys
+from gi.repository import Gio, GLib
+calls = json.load(sys.stdin)
+out = {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(), "results": []}
+bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
+for c in calls:
+    try:
+        params = GLib.Variant.parse(None, c["args"], None, None) if c["args"] else None
+        reply = bus.call_sync(c["dest"], c["path"], c["iface"], c["method"], params, None,
+                              Gio.DBusCallFlags.NO_AUTO_START, 20000, None)
+        out["results"].append({"value": reply.unpack() if reply is not None else None})
+    except GLib.Error as e:
+        name = Gio.DBusError.get_remote_error(e)
+        message = e.message
+        if name and message.startswith("GDBus.Error:" + name + ": "):
+            message = message[len("GDBus.Error:" + name + ": "):]
+        out["results"].append({"error": name, "message": message})
+json.dump(out, sys.stdout, default=repr)
+'''
+
+
+class Harness:
+    """One private system bus and one cirrinad (restartable) in a temp dir."""
+
+    def __init__(self, label='cirrina'):
+        self.label = label
+        self.tmp = None
+        self.bus_proc = None
+        self.daemon = None
+        self.address = None
+        self.clients = []
+        self.starts = 0
+        self.saved_log = ''
+        self._control = None
+        self._links_before = None
+        self._switch_interfaces = set()
+
+    # ---- paths
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    @property
+    def state_dir(self):
+        return self.path('state')
+
+    @property
+    def disk_dir(self):
+        return self.path('disks')
+
+    @property
+    def iso_dir(self):
+        return self.path('isos')
+
+    @property
+    def run_dir(self):
+        return self.path('run')
+
+    @property
+    def db_path(self):
+        return os.path.join(self.state_dir, 'cirrina.db')
+
+    @property
+    def config_path(self):
+        return self.path('cirrinad.conf')
+
+    @property
+    def log_path(self):
+        return self.path('cirrinad.log')
+
+    # ---- life cycle
+
+    def start(self):
+        require_environment()
+        self.tmp = tempfile.mkdtemp(prefix='cirrina-it-')
+        # nobody must reach the bus socket for the unprivileged calls.
+        os.chmod(self.tmp, 0o755)
+        for d in ('state', 'disks', 'isos', 'run', 'files'):
+            os.mkdir(self.path(d))
+        self._links_before = _host_links()
+        self._start_bus()
+        self._write_config()
+        self.start_daemon()
+        return self
+
+    def _start_bus(self):
+        policy = os.path.join(source_root(), 'dbus', 'org.cirrina.conf')
+        if not os.path.isfile(policy):
+            raise HarnessError(f'the bus policy {policy} does not exist; '
+                               'the test bus includes the real one')
+        template = os.path.join(source_root(), 'tests', 'data', 'system-bus.conf')
+        with open(template, encoding='utf-8') as f:
+            text = f.read()
+        for placeholder in ('@CIRRINA_BUS_POLICY@', '@CIRRINA_BUS_ADDRESS@'):
+            if placeholder not in text:
+                raise HarnessError(f'{template} lacks the {placeholder} placeholder')
+        socket_path = self.path('system_bus_socket')
+        conf = self.path('system-bus.conf')
+        with open(conf, 'w', encoding='utf-8') as f:
+            f.write(text.replace('@CIRRINA_BUS_POLICY@', policy)
+                    .replace('@CIRRINA_BUS_ADDRESS@', 'unix:path=' + socket_path))
+        self._bus_log = open(self.path('dbus-daemon.log'), 'wb')
+        self.bus_proc = subprocess.Popen(
+            ['dbus-daemon', '--config-file=' + conf, '--print-address', '--nofork',
+             '--nopidfile'],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._bus_log,
+            start_new_session=True)
+        line = _read_line(self.bus_proc.stdout, START_TIMEOUT)
+        if not line:
+            self.bus_proc.kill()
+            self.bus_proc.wait()
+            raise HarnessError('dbus-daemon did not print its address within '
+                               f'{START_TIMEOUT:.0f} s:\n' + self._read(self.path('dbus-daemon.log')))
+        self.address = line.decode().strip()
+        self._control = dbus.bus.BusConnection(self.address)
+
+    def _write_config(self):
+        with open(self.config_path, 'w', encoding='utf-8') as f:
+            f.write('[cirrinad]\n'
+                    f'StateDirectory={self.state_dir}\n'
+                    f'DiskDirectory={self.disk_dir}\n'
+                    f'ISODirectory={self.iso_dir}\n'
+                    f'RunDirectory={self.run_dir}\n'
+                    'Hypervisor=auto\n')
+
+    def start_daemon(self, wait=True):
+        if self.daemon is not None and self.daemon.poll() is None:
+            raise HarnessError('cirrinad is already running')
+        self.starts += 1
+        log = open(self.log_path, 'ab')
+        log.write(f'===== cirrinad start #{self.starts} =====\n'.encode())
+        log.flush()
+        env = dict(os.environ)
+        env.pop('DBUS_SESSION_BUS_ADDRESS', None)
+        env['DBUS_SYSTEM_BUS_ADDRESS'] = self.address
+        self.daemon = subprocess.Popen(
+            [cirrinad_path(), '--system', '--config', self.config_path],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+            start_new_session=True)
+        log.close()
+        if wait:
+            self.wait_for_daemon()
+
+    def wait_for_daemon(self, timeout=START_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._control.call_blocking(
+                    'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                    'NameHasOwner', 's', (BUS_NAME,)):
+                return
+            code = self.daemon.poll()
+            if code is not None:
+                raise HarnessError(f'cirrinad exited with status {code} before owning '
+                                   f'{BUS_NAME}:\n{self.log_text()}')
+            if time.monotonic() > deadline:
+                raise HarnessError(f'cirrinad did not own {BUS_NAME} within {timeout:.0f} s:\n'
+                                   + self.log_text())
+            time.sleep(0.02)
+
+    def daemon_alive(self):
+        return self.daemon is not None and self.daemon.poll() is None
+
+    def stop_daemon(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
+        """Sends sig, waits for the exit, returns the exit status (negative
+        for a signal, as subprocess reports it); kills it after timeout."""
+        if self.daemon is None:
+            return None
+        if self.daemon.poll() is None:
+            self._remember_switch_interfaces()
+            self.daemon.send_signal(sig)
+            try:
+                self.daemon.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _killpg(self.daemon.pid)
+                self.daemon.wait()
+                raise HarnessError(f'cirrinad did not exit within {timeout:.0f} s of '
+                                   f'{signal.Signals(sig).name}:\n{self.log_text()}')
+        _killpg(self.daemon.pid)   # stragglers of its process group
+        self._wait_name_released()
+        return self.daemon.returncode
+
+    def kill_daemon(self):
+        return self.stop_daemon(signal.SIGKILL)
+
+    def restart_daemon(self, sig=signal.SIGTERM):
+        code = self.stop_daemon(sig)
+        self.start_daemon()
+        return code
+
+    def _wait_name_released(self, timeout=5.0):
+        if self._control is None:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if not self._control.call_blocking(
+                        'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                        'NameHasOwner', 's', (BUS_NAME,)):
+                    return
+            except dbus.exceptions.DBusException:
+                return
+            time.sleep(0.01)
+
+    def client(self):
+        c = Client(self.address)
+        self.clients.append(c)
+        return c
+
+    def cleanup(self):
+        """Stops everything and removes the temporary directory; safe to
+        call more than once and after a half-done start()."""
+        for c in self.clients:
+            c.close()
+        self.clients = []
+        if self.daemon is not None:
+            if self.daemon.poll() is None:
+                try:
+                    self.stop_daemon(signal.SIGTERM, timeout=5)
+                except Exception:
+                    pass
+            _killpg(self.daemon.pid)
+            if self.daemon.poll() is None:
+                self.daemon.kill()
+                self.daemon.wait()
+        if self._control is not None:
+            try:
+                self._control.close()
+            except Exception:
+                pass
+            self._control = None
+        if self.bus_proc is not None:
+            if self.bus_proc.poll() is None:
+                self.bus_proc.terminate()
+                try:
+                    self.bus_proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    self.bus_proc.kill()
+                    self.bus_proc.wait()
+            self.bus_proc.stdout.close()
+            self._bus_log.close()
+            self.bus_proc = None
+        self._remove_leftover_links()
+        if self.tmp and os.path.isdir(self.tmp):
+            self.saved_log = self.log_text()
+            if os.environ.get('CIRRINA_TEST_KEEP'):
+                sys.stderr.write(f'kept {self.tmp}\n')
+            else:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp = None
+
+    # ---- host network hygiene: bridges a killed daemon may leave behind
+
+    def _remember_switch_interfaces(self):
+        try:
+            objects = unwrap(self._control.call_blocking(
+                BUS_NAME, ROOT_PATH, OBJECT_MANAGER, 'GetManagedObjects', '', (), timeout=5))
+            for interfaces in objects.values():
+                name = interfaces.get(SWITCH, {}).get('Interface')
+                if name:
+                    self._switch_interfaces.add(name)
+        except Exception:
+            pass
+
+    def _remove_leftover_links(self):
+        if self._links_before is None or not shutil.which('ip'):
+            return
+        for name in self._switch_interfaces:
+            if name not in self._links_before and name in _host_links():
+                subprocess.run(['ip', 'link', 'del', name], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, check=False)
+
+    # ---- logs and state
+
+    @staticmethod
+    def _read(path):
+        try:
+            with open(path, 'rb') as f:
+                return f.read().decode('utf-8', 'replace')
+        except OSError:
+            return ''
+
+    def log_text(self):
+        if self.tmp and os.path.exists(self.log_path):
+            return self._read(self.log_path)
+        return self.saved_log
+
+    def db_dump(self):
+        """The database as SQL lines (schema and rows, sqlite_* internals
+        left out), for before/after comparisons."""
+        con = sqlite3.connect(f'file:{self.db_path}?mode=ro', uri=True, timeout=10)
+        try:
+            version = con.execute('PRAGMA user_version').fetchone()[0]
+            lines = [line for line in con.iterdump()
+                     if 'sqlite_sequence' not in line and 'sqlite_stat' not in line
+                     and not line.startswith('ANALYZE sqlite_master')]
+        finally:
+            con.close()
+        return [f'PRAGMA user_version={version};'] + lines
+
+    def make_file(self, name, size, data=None):
+        """A file under the temp dir (e.g. an ISO to register)."""
+        path = self.path('files', name)
+        with open(path, 'wb') as f:
+            if data is not None:
+                f.write(data)
+            else:
+                chunk = bytes(range(256)) * 4096
+                left = size
+                while left > 0:
+                    f.write(chunk[:left])
+                    left -= len(chunk)
+        return path
+
+    # ---- unprivileged calls
+
+    def run_unprivileged(self, calls, uid=NOBODY, gid=NOBODY):
+        """Runs calls as uid/gid (setpriv) in a separate Python process.
+
+        calls: (path, interface, method, args) with args in GVariant text
+        format, a tuple or None, e.g. "('vm1', @a{sv} {})"; the destination
+        is org.cirrina unless the path is /org/freedesktop/DBus.
+        Returns the child's {"uid", "gid", "groups", "results"}; each result
+        is {"value": ...} or {"error": name, "message": text}."""
+        payload = [{'dest': 'org.freedesktop.DBus' if p == '/org/freedesktop/DBus' else BUS_NAME,
+                    'path': p, 'iface': i, 'method': m, 'args': a}
+                   for p, i, m, a in calls]
+        env = {'DBUS_SYSTEM_BUS_ADDRESS': self.address, 'PATH': '/usr/bin:/bin',
+               'HOME': '/nonexistent', 'LANG': 'C.UTF-8', 'GIO_USE_VFS': 'local',
+               'GSETTINGS_BACKEND': 'memory'}
+        proc = subprocess.run(
+            ['setpriv', f'--reuid={uid}', f'--regid={gid}', '--clear-groups',
+             '/usr/bin/python3',
+             '-c', _UNPRIVILEGED_SCRIPT],
+            input=json.dumps(payload).encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, cwd='/', timeout=120)
+        if proc.returncode != 0:
+            raise HarnessError(f'the unprivileged helper failed ({proc.returncode}):\n'
+                               + proc.stderr.decode('utf-8', 'replace'))
+        return json.loads(proc.stdout)
+
+
+def _read_line(stream, timeout):
+    deadline = time.monotonic() + timeout
+    buf = b''
+    fd = stream.fileno()
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        buf += chunk
+        if b'\n' in buf:
+            return buf.split(b'\n', 1)[0]
+    return buf or None
+
+
+def _killpg(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _host_links():
+    if not shutil.which('ip'):
+        return set()
+    try:
+        out = subprocess.run(['ip', '-o', 'link', 'show'], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=10, check=False).stdout.decode()
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    names = set()
+    for line in out.splitlines():
+        parts = line.split(':', 2)
+        if len(parts) >= 2:
+            names.add(parts[1].strip().split('@')[0])
+    return names
+
+
+# ------------------------------------------------------------ test bases
+
+class CirrinaTestCase(unittest.TestCase):
+    """Base class: harness management, error assertions, and the daemon's
+    log printed when a test fails."""
+
+    maxDiff = None
+    class_harness = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        require_environment()
+
+    def setUp(self):
+        super().setUp()
+        self._harnesses = []
+
+    def start_harness(self):
+        h = Harness(self.id())
+        self.addCleanup(h.cleanup)
+        self._harnesses.append(h)
+        h.start()
+        return h
+
+    def run(self, result=None):
+        if result is None:
+            result = self.defaultTestResult()
+        before = len(result.failures) + len(result.errors)
+        out = super().run(result)
+        if len(result.failures) + len(result.errors) > before:
+            harnesses = list(getattr(self, '_harnesses', []))
+            if type(self).class_harness is not None:
+                harnesses.append(type(self).class_harness)
+            for h in harnesses:
+                sys.stderr.write(f'\n----- cirrinad log for {self.id()} -----\n'
+                                 f'{h.log_text()}----- end of log -----\n')
+        return out
+
+    # ---- assertions
+
+    def assertDBusError(self, expected, fn, *args, mentions=(), what=None, **kwargs):
+        """Calls fn(*args, **kwargs) and asserts that it fails with the D-Bus
+        error expected (a name, or a tuple of acceptable names), with a
+        message that mentions (case-insensitively) at least one of
+        mentions. Returns the exception."""
+        names = (expected,) if isinstance(expected, str) else tuple(expected)
+        what = what or getattr(fn, '__name__', 'the call')
+        try:
+            fn(*args, **kwargs)
+        except dbus.exceptions.DBusException as e:
+            got, msg = e.get_dbus_name(), e.get_dbus_message() or ''
+            self.assertIn(got, names, f'{what}: a user would expect the error {" or ".join(names)}, '
+                                      f'but got {got}: "{msg}"')
+            if mentions:
+                self.assertTrue(any(str(m).lower() in msg.lower() for m in mentions),
+                                f'{what}: the error message "{msg[:300]}" does not tell the user '
+                                f'what was wrong (it should mention one of {list(mentions)})')
+            return e
+        self.fail(f'{what}: expected the error {" or ".join(names)}, but the call succeeded')
+
+    def assertCallOK(self, fn, *args, what=None, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except dbus.exceptions.DBusException as e:
+            self.fail(f'{what or getattr(fn, "__name__", "the call")} failed with '
+                      f'{e.get_dbus_name()}: {e.get_dbus_message()}')
