@@ -104,8 +104,8 @@ int main(int argc, char **argv)
     if (r < 0) {
         g_printerr("cirrinad: cannot serve %s on the %s bus: %s\n", BUS_NAME,
                    system ? "system" : "session", g_strerror(-r));
-        bus_objects_finish();
         sd_bus_flush_close_unref(d.bus);
+        bus_objects_finish();
         return 1;
     }
 
@@ -126,7 +126,8 @@ int main(int argc, char **argv)
     g_source_destroy(source);
     g_source_unref(source);
     sd_bus_release_name(d.bus, BUS_NAME);
-    bus_objects_finish();
+    /* The bus's slots point into the vtables: close it before freeing them. */
     sd_bus_flush_close_unref(d.bus);
+    bus_objects_finish();
     return 0;
 }

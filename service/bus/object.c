@@ -443,15 +443,33 @@ static void add_paths(GPtrArray *paths, ObjectKind kind)
         g_ptr_array_add(paths, bus_object_path(bus_daemon->reg, all->pdata[i]));
 }
 
+/* sd-bus lists every enumerated path below the one asked about, so for
+ * Introspect (asked at any level) this returns only the direct children,
+ * with each VM's "nic" folder as a node of its own; for the ObjectManager
+ * (asked at the root) it returns every object. */
 static int object_enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
                             sd_bus_error *error)
 {
     const ObjectKind *kind = userdata;
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(free);
     GPtrArray *paths = g_ptr_array_new();
+    bool everything = strcmp(prefix, CIRRINA_PATH) == 0, nic_folder = false;
+    size_t n = strlen(prefix);
 
-    add_paths(paths, *kind);
+    add_paths(all, *kind);
     if (*kind == KIND_VM)
-        add_paths(paths, KIND_NIC);
+        add_paths(all, KIND_NIC);
+    for (guint i = 0; i < all->len; i++) {
+        const char *path = all->pdata[i];
+        const char *rest = strncmp(path, prefix, n) == 0 ? path + n : NULL;
+
+        if (everything || (rest && rest[0] == '/' && !strchr(rest + 1, '/')))
+            g_ptr_array_add(paths, g_strdup(path));
+        else if (rest && g_str_has_prefix(rest, "/nic/") && !nic_folder) {
+            g_ptr_array_add(paths, g_strconcat(prefix, "/nic", NULL));
+            nic_folder = true;
+        }
+    }
     g_ptr_array_add(paths, NULL);
     *nodes = (char **)g_ptr_array_free(paths, FALSE);
     return 0;

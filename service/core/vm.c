@@ -77,8 +77,10 @@ static bool check_shares(const Field *f, GVariant *value, GError **error)
     }
     g_variant_iter_init(&iter, value);
     while (g_variant_iter_next(&iter, "(&s&sb)", &name, &path, &ro)) {
-        if (!check_object_name("share", name, 31, error))
+        if (!check_object_name("share", name, 31, error)) {
+            g_prefix_error(error, "%s: ", f->name);
             return false;
+        }
         if (!g_hash_table_add(seen, (char *)name)) {
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
                         "%s names the share '%s' twice", f->name, name);
