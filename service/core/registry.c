@@ -160,8 +160,11 @@ CirObject *registry_find(Registry *reg, ObjectKind kind, const char *name_or_uui
 {
     CirObject *obj = registry_lookup_name(reg, kind, name_or_uuid);
 
-    if (!obj)
-        obj = registry_lookup(reg, kind, name_or_uuid);
+    /* UUIDs are case-insensitive on input; ours are lower case. */
+    if (!obj && g_uuid_string_is_valid(name_or_uuid)) {
+        g_autofree char *lower = g_ascii_strdown(name_or_uuid, -1);
+        obj = registry_lookup(reg, kind, lower);
+    }
     if (!obj) {
         g_autofree char *shown = g_strescape(name_or_uuid, NULL);
         g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_FOUND,
@@ -321,8 +324,8 @@ static bool check_name_free(Registry *reg, ObjectKind kind, const char *name, GE
     if (!check_object_name(c->label, name, c->name_max, error))
         return false;
     if (registry_lookup_name(reg, kind, name)) {
-        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_EXISTS, "A %s named '%s' already exists",
-                    c->label, name);
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_EXISTS, "%s %s named '%s' already exists",
+                    strchr("AEIOU", c->label[0]) ? "An" : "A", c->label, name);
         return false;
     }
     return true;
@@ -340,7 +343,7 @@ static bool disk_file_create(Registry *reg, CirDisk *disk, GError **error)
             unlink(path);
         }
         g_set_error(error, CIRRINA_ERROR,
-                    e == EFBIG ? CIRRINA_ERROR_INVALID_ARGUMENT : CIRRINA_ERROR_FAILED,
+                    e == EFBIG ? CIRRINA_ERROR_NOT_SUPPORTED : CIRRINA_ERROR_FAILED,
                     "Failed to create the disk image %s of %" G_GUINT64_FORMAT " bytes: %s", path,
                     disk->size, g_strerror(e));
         return false;

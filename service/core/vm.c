@@ -216,7 +216,7 @@ static bool vm_validate_pins(CirVM *vm, GError **error)
     while (g_variant_iter_next(&iter, "(uu)", &vcpu, &hostcpu)) {
         if (vcpu >= vm->cpus) {
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
-                        "CPUPins: virtual CPU %u does not exist (the VM has %u CPUs)", vcpu,
+                        "CPUPins: virtual CPU %u does not exist (CPUs=%u)", vcpu,
                         vm->cpus);
             return false;
         }

@@ -873,8 +873,10 @@ class CirrinaTestCase(unittest.TestCase):
         out = super().run(result)
         if len(result.failures) + len(result.errors) > before:
             harnesses = list(getattr(self, '_harnesses', []))
-            if type(self).class_harness is not None:
-                harnesses.append(type(self).class_harness)
+            shared = type(self).class_harness
+            if shared is not None and not getattr(shared, 'log_printed', False):
+                shared.log_printed = True   # once per class is enough
+                harnesses.append(shared)
             for h in harnesses:
                 sys.stderr.write(f'\n----- cirrinad log for {self.id()} -----\n'
                                  f'{h.log_text()}----- end of log -----\n')

@@ -7,7 +7,8 @@ Error names, where the XML leaves a choice:
 - A vanished object (called on its old path after Delete/Remove): sd-bus
   answers org.freedesktop.DBus.Error.UnknownObject once the daemon's find
   callback no longer knows the path. org.cirrina.Error.NotFound is accepted
-  too (GONE below): both tell a client the object does not exist.
+  too (GONE below): both tell a client the object does not exist. (cirrinad
+  answers UnknownObject, "Unknown object '<path>'.", as of this writing.)
 - A well-formed path to a disk/ISO/switch that does not exist, given as a
   value (Disks, ISOs, NIC Switch): org.cirrina.Error.NotFound.
 - RegisterISO of an absolute path that does not exist: NotFound; of a
@@ -311,7 +312,8 @@ class BadInputTest(CirrinaTestCase):
                            ('Display', 'spice'), ('DisplayVGA', 'maybe'),
                            ('DisplayWidth', 320), ('DisplayWidth', 7680), ('DisplayHeight', 4000),
                            ('SerialPorts', 5), ('AutostartDelay', 3601),
-                           ('Description', 'd' * 1025), ('Group', 'a/b'),
+                           ('Description', 'd' * 1025), ('Description', '\u00e9' * 513),
+                           ('Group', 'a/b'), ('Group', 'g' * 65),
                            ('DisplayPassword', 'p' * 65), ('DisplayPassword', 'pass\x01word'),
                            ('DisplayPassword', 'p\u00e4ssword')):
             shown = value if not isinstance(value, str) or len(value) < 20 else value[:10] + '...'
@@ -344,6 +346,16 @@ class BadInputTest(CirrinaTestCase):
                  Disks=self.many_disks, mentions=['Disks', '16'])
         self.bad('VM.Update with 5 ISOs', E_INVALID, self.update, self.other, VM,
                  ISOs=self.extra_isos + [self.iso_free], mentions=['ISOs', '4'])
+
+    def test_properties_are_read_only(self):
+        """Changes go through methods: Properties.Set is refused by sd-bus."""
+        for path, iface, name, value in ((self.base, VM, 'Name', dbus.String('x')),
+                                         (self.base, VM, 'CPUs', dbus.UInt32(1)),
+                                         (self.d_free, DISK, 'Size', dbus.UInt64(MiB)),
+                                         (self.n0, NIC, 'MAC', dbus.String('02:00:00:00:00:01'))):
+            self.bad(f'Properties.Set {iface}.{name}', 'org.freedesktop.DBus.Error.PropertyReadOnly',
+                     self.c.call, path, PROPERTIES, 'Set', iface, name, value, signature='ssv',
+                     mentions=[name])
 
     def test_busy(self):
         self.bad('Disk.Delete of an attached disk', E_BUSY, self.c.delete, self.d_att, DISK,

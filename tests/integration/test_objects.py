@@ -13,11 +13,14 @@ import signal
 import sys
 import unittest
 
+import dbus
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
     CirrinaTestCase, ROOT_PATH, MANAGER, VM, NIC, SWITCH, DISK, ISO, PROPERTIES,
-    OBJECT_MANAGER, E_NOT_FOUND, E_BUSY, E_INVALID, E_UNKNOWN_OBJECT, MiB, GiB, TiB,
+    OBJECT_MANAGER, E_NOT_FOUND, E_BUSY, E_INVALID, E_FAILED, E_NOT_SUPPORTED, E_UNKNOWN_OBJECT,
+    MiB, GiB, TiB,
     UUID_RE, api, path_encode, dbus_signature_of, wait_until)
 
 VM_PREFIX = ROOT_PATH + '/vm'
@@ -287,12 +290,40 @@ class VMTest(ObjectTestCase):
                              what='GetVM of the old name')
         self.assertCallOK(self.c.create_vm, 'old-name', what='reusing the old name')
 
+    def test_description_is_free_text(self):
+        vm = self.c.create_vm('texts')
+        for text in ("'; DROP TABLE vms; --", 'two\nlines\tand a tab', '\u00e9' * 512,
+                     'emoji \U0001f600', ''):
+            with self.subTest(text=text[:20]):
+                self.c.update(vm, VM, Description=text)
+                self.assertEqual(self.c.get(vm, VM, 'Description'), text)
+        self.h.restart_daemon()
+        self.assertEqual(self.h.client().get(vm, VM, 'Description'), '')
+
+    def test_fewer_cpus_never_leave_a_pin_behind(self):
+        """Each pinned virtual CPU is below CPUs: shrinking the VM under a
+        pin is refused, or drops the pin; never an impossible pin."""
+        vm = self.c.create_vm('pinned', CPUs=4, CPUPins=[(3, 0), (0, 0)])
+        for changes in ({'CPUs': 2}, {'Sockets': 1, 'Cores': 1, 'Threads': 1}):
+            with self.subTest(changes=changes):
+                try:
+                    self.c.update(vm, VM, **changes)
+                except dbus.exceptions.DBusException as e:
+                    self.assertEqual(e.get_dbus_name(), E_INVALID, e.get_dbus_message())
+                cpus, pins = self.c.get(vm, VM, 'CPUs'), self.c.get(vm, VM, 'CPUPins')
+                self.assertTrue(all(v < cpus for v, _ in pins),
+                                f'CPUs={cpus} but CPUPins={pins}')
+
     def test_delete(self):
         vm = self.c.create_vm('doomed')
-        nic = self.c.add_nic(vm)
+        uuid = self.c.get(vm, VM, 'UUID')
+        nic = self.c.add_nic(vm, Switch=self.c.create_switch('doomed-sw'))
+        self.c.update(vm, VM, Disks=[self.c.create_disk('doomed-disk', MiB)])
         self.c.delete(vm, VM)
         self.assertGone(vm, VM)
         self.assertGone(nic, NIC)
+        leftovers = [line for line in self.h.db_dump() if uuid in line]
+        self.assertEqual(leftovers, [], 'the deleted VM left rows in the database')
         self.assertDBusError(E_NOT_FOUND, self.c.lookup, 'VM', 'doomed', mentions=['doomed'])
         self.assertCallOK(self.c.create_vm, 'doomed', what='reusing a deleted VM\'s name')
 
@@ -330,6 +361,21 @@ class NICTest(ObjectTestCase):
         self.assertGone(nic, NIC)
         self.assertEqual(self.c.get(vm, VM, 'NICs'), [nic2])
         self.assertEqual(self.c.get(nic2, NIC, 'MAC'), '02:00:00:00:00:01')
+
+    def test_nic_numbers_are_stable(self):
+        vm = self.c.create_vm('numbered')
+        nics = [self.c.add_nic(vm) for _ in range(3)]
+        macs = [self.c.get(n, NIC, 'MAC') for n in nics]
+        self.c.remove_nic(nics[1])
+        self.assertEqual(self.c.get(nics[2], NIC, 'MAC'), macs[2])
+        self.h.restart_daemon()
+        c = self.h.client()
+        self.assertEqual(c.get(vm, VM, 'NICs'), [nics[0], nics[2]],
+                         'NIC paths changed after a removal and a restart')
+        self.assertEqual([c.get(n, NIC, 'MAC') for n in (nics[0], nics[2])], [macs[0], macs[2]])
+        new = c.add_nic(vm)
+        self.assertNotIn(new, (nics[0], nics[2]), 'a new NIC took the path of a living one')
+        self.assertEqual(c.get(vm, VM, 'NICs'), [nics[0], nics[2], new])
 
     def test_eight_nics(self):
         vm = self.c.create_vm('many-nics')
@@ -427,6 +473,52 @@ class DiskTest(ObjectTestCase):
         self.c.delete(disk, DISK)
         self.assertGone(disk, DISK)
         self.assertFalse(os.path.exists(p['Path']), f'Delete left the image {p["Path"]} behind')
+        self.assertEqual([line for line in self.h.db_dump() if p['UUID'] in line], [],
+                         'the deleted disk left rows in the database')
+
+    def test_allocated_follows_the_file(self):
+        """Allocated does not emit changes, so a client re-reads it: it must
+        be the current allocation, not a value cached at creation."""
+        disk = self.c.create_disk('growing', 64 * MiB)
+        path = self.c.get(disk, DISK, 'Path')
+        with open(path, 'r+b') as f:
+            f.seek(MiB)
+            f.write(b'\xa5' * (2 * MiB))
+            f.flush()
+            os.fsync(f.fileno())
+        on_disk = os.stat(path).st_blocks * 512
+        self.assertGreaterEqual(on_disk, 2 * MiB)
+        self.assertEqual(self.c.get(disk, DISK, 'Allocated'), on_disk, 'Get(Allocated)')
+        self.assertEqual(self.c.managed_objects()[disk][DISK]['Allocated'], on_disk,
+                         'Allocated in GetManagedObjects')
+
+    def test_largest_documented_size(self):
+        """16 TiB is inside the documented range. Where the host's file
+        system cannot hold such a file (ext4 stops 4 KiB short), the daemon
+        must say the host failed (Failed, or NotSupported), not that the
+        argument is wrong (InvalidArgument), and leave nothing behind."""
+        before = self.h.db_dump()
+        try:
+            disk = self.c.create_disk('huge', 16 * TiB)
+        except dbus.exceptions.DBusException as e:
+            self.assertIn(e.get_dbus_name(), (E_FAILED, E_NOT_SUPPORTED),
+                          f'CreateDisk of 16 TiB (documented as allowed) was refused as '
+                          f'{e.get_dbus_name()}: {e.get_dbus_message()}')
+            self.assertEqual(self.h.db_dump(), before, 'a failed CreateDisk changed the database')
+            self.assertEqual(os.listdir(self.h.disk_dir), [], 'a failed CreateDisk left a file')
+        else:
+            self.assertEqual(os.stat(self.c.get(disk, DISK, 'Path')).st_size, 16 * TiB)
+            self.c.delete(disk, DISK)
+
+    def test_host_failure_changes_nothing(self):
+        os.rename(self.h.disk_dir, self.h.disk_dir + '.away')
+        self.addCleanup(os.rename, self.h.disk_dir + '.away', self.h.disk_dir)
+        before = self.h.db_dump()
+        self.assertDBusError(E_FAILED, self.c.create_disk, 'nowhere', MiB,
+                             mentions=[self.h.disk_dir], what='CreateDisk without a disk directory')
+        self.assertEqual(self.h.db_dump(), before, 'a failed CreateDisk changed the database')
+        self.assertEqual([p for p, i in self.c.managed_objects().items() if DISK in i], [])
+        self.assertDBusError(E_NOT_FOUND, self.c.lookup, 'Disk', 'nowhere')
 
     def test_sizes(self):
         for size in (512, 3 * 512, 10 * GiB, TiB):
@@ -594,6 +686,29 @@ class SignalTest(ObjectTestCase):
         self.wait_removed(vm, VM)
         self.wait_removed(nic, NIC)
 
+    def test_refused_update_emits_nothing(self):
+        vm = self.c.create_vm('quiet')
+        self.wait_added(vm, VM)
+        self.assertDBusError(E_INVALID, self.c.update, vm, VM, Description='loud', CPUs=0)
+        self.c.rename(vm, VM, 'quiet-marker')   # a change that must come through
+        self.wait_changed(vm, VM, {'Name': 'quiet-marker'})
+        changes = [a[1] for p, i, m, a in self.watcher.signals
+                   if p == vm and m == 'PropertiesChanged']
+        self.assertEqual(changes, [{'Name': 'quiet-marker'}],
+                         'a refused Update sent PropertiesChanged')
+
+    def test_vm_delete_signals_for_its_disks(self):
+        kept = self.c.create_disk('sig-kept', MiB)
+        vm = self.c.create_vm('sig-keep', Disks=[kept])
+        self.c.delete(vm, VM)
+        self.wait_removed(vm, VM)
+        self.wait_changed(kept, DISK, {'AttachedTo': '/'})
+        wiped = self.c.create_disk('sig-wiped', MiB)
+        vm = self.c.create_vm('sig-wipe', Disks=[wiped])
+        self.c.delete(vm, VM, DeleteDisks=True)
+        self.wait_removed(vm, VM)
+        self.wait_removed(wiped, DISK)
+
     def test_storage_and_switch_signals(self):
         sw = self.c.create_switch('sig-sw')
         self.assertEqual(self.wait_added(sw, SWITCH).get('Name'), 'sig-sw')
@@ -636,6 +751,8 @@ class LifecycleTest(ObjectTestCase):
         self.c.add_nic(vm, MAC='02:00:00:00:00:09', RateLimitOut=8000)
         vm2 = self.c.create_vm('p-vm2', Sockets=2, Cores=2, Threads=1, ISOs=[iso])
         self.c.add_nic(vm2)
+        self.c.remove_nic(self.c.add_nic(vm2))
+        self.c.add_nic(vm2, Model='e1000')
         self.c.rename(vm2, VM, 'p-vm2-renamed')
         self.c.update(vm, VM, DisplayPassword='pw', Description='desc')
         gone = self.c.create_vm('p-gone')
