@@ -9,3 +9,11 @@
 #else
 #include <systemd/sd-bus.h>
 #endif
+
+#include <glib.h>
+
+/* Scope-bound ownership for sd-bus types, GLib style:
+ * g_autoptr(sd_bus_message) m = NULL; g_auto(sd_bus_error) e = SD_BUS_ERROR_NULL; */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_message, sd_bus_message_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sd_bus_slot, sd_bus_slot_unref)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(sd_bus_error, sd_bus_error_free)

@@ -16,7 +16,7 @@
 static const char *const known_keys[] = {
     "cirrinad/StateDirectory", "cirrinad/DiskDirectory", "cirrinad/ISODirectory",
     "cirrinad/RunDirectory",   "cirrinad/Hypervisor",    "firmware/UEFICode",
-    "firmware/UEFIVars",       "qemu/Binary",            NULL,
+    "firmware/UEFIVars",       "qemu/Binary",            "qemu/Accelerator", NULL,
 };
 
 static void take_string(GKeyFile *kf, const char *group, const char *key, char **target)
@@ -61,6 +61,7 @@ static bool load_file(DaemonConfig *c, const char *path, char **disk_dir, char *
     take_string(kf, "firmware", "UEFICode", &c->uefi_code);
     take_string(kf, "firmware", "UEFIVars", &c->uefi_vars);
     take_string(kf, "qemu", "Binary", &c->qemu_binary);
+    take_string(kf, "qemu", "Accelerator", &c->qemu_accelerator);
     return true;
 }
 
@@ -75,6 +76,7 @@ DaemonConfig *daemon_config_load(bool system, const char *path, GError **error)
     c->uefi_code = g_strdup(DEFAULT_UEFI_CODE);
     c->uefi_vars = g_strdup(DEFAULT_UEFI_VARS);
     c->qemu_binary = g_strdup("qemu-system-x86_64");
+    c->qemu_accelerator = g_strdup("auto");
     if (system) {
         c->state_dir = g_strdup(LOCALSTATEDIR "/lib/cirrina");
         c->run_dir = g_strdup("/run/cirrina");
@@ -102,6 +104,12 @@ DaemonConfig *daemon_config_load(bool system, const char *path, GError **error)
                     "Hypervisor=%s is not one of: auto, qemu, bhyve", c->hypervisor);
         return NULL;
     }
+    if (!g_str_equal(c->qemu_accelerator, "auto") && !g_str_equal(c->qemu_accelerator, "kvm") &&
+        !g_str_equal(c->qemu_accelerator, "tcg")) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
+                    "[qemu] Accelerator=%s is not one of: auto, kvm, tcg", c->qemu_accelerator);
+        return NULL;
+    }
     const char *dirs[] = {c->state_dir, c->disk_dir, c->iso_dir, c->run_dir};
     for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++)
         if (!g_path_is_absolute(dirs[i])) {
@@ -125,5 +133,6 @@ void daemon_config_free(DaemonConfig *c)
     g_free(c->uefi_code);
     g_free(c->uefi_vars);
     g_free(c->qemu_binary);
+    g_free(c->qemu_accelerator);
     g_free(c);
 }

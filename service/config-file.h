@@ -15,6 +15,7 @@ typedef struct {
     char *uefi_code;
     char *uefi_vars;
     char *qemu_binary;
+    char *qemu_accelerator; /* auto, kvm, tcg */
 } DaemonConfig;
 
 /* Defaults for the mode, then the file: path if given (it must exist),

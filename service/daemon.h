@@ -6,6 +6,7 @@
 #include "auth/auth.h"
 #include "cirrina-sd-bus.h"
 #include "config-file.h"
+#include "core/lifecycle.h"
 #include "core/registry.h"
 
 typedef struct {
@@ -13,4 +14,5 @@ typedef struct {
     sd_bus *bus;
     Registry *reg;
     Auth *auth;
+    Lifecycle *lifecycle;
 } Daemon;

@@ -98,16 +98,28 @@ int main(int argc, char **argv)
         return 1;
     }
     g_autoptr(Auth) auth = auth_new(system ? AUTH_MODE_SYSTEM : AUTH_MODE_SESSION);
-    Daemon d = {.config = config, .reg = reg, .auth = auth};
+    const LifecycleConfig lifecycle_config = {
+        .run_dir = config->run_dir,
+        .state_dir = config->state_dir,
+        .hypervisor = config->hypervisor,
+        .uefi_code = config->uefi_code,
+        .uefi_vars = config->uefi_vars,
+        .qemu_binary = config->qemu_binary,
+        .accelerator = config->qemu_accelerator,
+    };
+    Lifecycle *lifecycle = lifecycle_new(reg, &lifecycle_config);
+    Daemon d = {.config = config, .reg = reg, .auth = auth, .lifecycle = lifecycle};
 
     int r = bus_setup(&d);
     if (r < 0) {
         g_printerr("cirrinad: cannot serve %s on the %s bus: %s\n", BUS_NAME,
                    system ? "system" : "session", g_strerror(-r));
+        lifecycle_free(lifecycle);
         sd_bus_flush_close_unref(d.bus);
         bus_objects_finish();
         return 1;
     }
+    lifecycle_recover(lifecycle);
 
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     GSource *source = bus_source_new(d.bus);
@@ -116,8 +128,11 @@ int main(int argc, char **argv)
     guint sigterm = g_unix_signal_add(SIGTERM, quit_loop, loop);
     guint sigint = g_unix_signal_add(SIGINT, quit_loop, loop);
 
-    g_message("cirrinad %s serving %s on the %s bus (hypervisor %s, state in %s)",
+    g_message("cirrinad %s serving %s on the %s bus (hypervisor %s%s, state in %s)",
               PACKAGE_VERSION, BUS_NAME, system ? "system" : "session", config->hypervisor,
+              g_str_equal(config->hypervisor, "qemu")
+                  ? (lifecycle_kvm_available(lifecycle) ? " with KVM" : " with TCG")
+                  : "",
               config->state_dir);
     g_main_loop_run(loop);
 
@@ -126,6 +141,8 @@ int main(int argc, char **argv)
     g_source_destroy(source);
     g_source_unref(source);
     sd_bus_release_name(d.bus, BUS_NAME);
+    /* VMs keep running; requests still waiting are answered now. */
+    lifecycle_free(lifecycle);
     /* The bus's slots point into the vtables: close it before freeing them. */
     sd_bus_flush_close_unref(d.bus);
     bus_objects_finish();

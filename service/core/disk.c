@@ -26,7 +26,8 @@ static bool check_size(const Field *f, GVariant *value, GError **error)
 static const Field disk_fields[] = {
     FIELD_STR("UUID", "s", offsetof(CirObject, uuid), FIELD_CONST, "uuid"),
     FIELD_STR("Name", "s", offsetof(CirObject, name), 0, "name"),
-    FIELD_STR("Description", "s", offsetof(CirDisk, description), FIELD_WRITABLE, "description",
+    FIELD_STR("Description", "s", offsetof(CirDisk, description), FIELD_WRITABLE | FIELD_LIVE,
+              "description",
               .check = field_check_description),
     FIELD_U64("Size", offsetof(CirDisk, size), FIELD_CREATE_ONLY, "size", 512, DISK_SIZE_MAX,
               .check = check_size),

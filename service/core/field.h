@@ -36,6 +36,7 @@ typedef enum {
     FIELD_DERIVED = 1 << 4,     /* computed by the registry, not stored */
     FIELD_NOT_STORED = 1 << 5,  /* lives in memory only (e.g. State) */
     FIELD_NO_SIGNAL = 1 << 6,   /* changes without PropertiesChanged */
+    FIELD_LIVE = 1 << 7,        /* may change while the VM runs */
 } FieldFlags;
 
 /* How a value is held in the struct. */

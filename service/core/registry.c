@@ -285,6 +285,62 @@ static void notify_disk_owners(Registry *reg, GVariant *before, GVariant *after)
 
 /* --- changes --- */
 
+bool registry_vm_is_active(const CirObject *vm)
+{
+    return vm && strcmp(((const CirVM *)vm)->state, "stopped") != 0;
+}
+
+/* The VM whose running state guards obj: itself, a NIC's VM, a disk's VM. */
+static CirObject *guarding_vm(Registry *reg, const CirObject *obj)
+{
+    switch (obj->kind) {
+    case KIND_VM:
+        return (CirObject *)obj;
+    case KIND_NIC:
+        return registry_lookup(reg, KIND_VM, ((const CirNIC *)obj)->vm);
+    case KIND_DISK: {
+        const char *owner = registry_disk_owner(reg, obj->uuid);
+        return owner ? registry_lookup(reg, KIND_VM, owner) : NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* Hardware of a running VM does not change under it: such changes are
+ * refused (Busy) rather than kept pending, so what a client reads is what
+ * runs. changes NULL: the whole object (delete, add). */
+static bool check_not_running(Registry *reg, const CirObject *obj, GHashTable *changes,
+                              GError **error)
+{
+    CirObject *vm = guarding_vm(reg, obj);
+    const ObjectClass *c = object_class(obj->kind);
+
+    if (!registry_vm_is_active(vm))
+        return true;
+    if (changes) {
+        GHashTableIter iter;
+        const char *key;
+        g_hash_table_iter_init(&iter, changes);
+        while (g_hash_table_iter_next(&iter, (gpointer *)&key, NULL)) {
+            const Field *f = object_class_find_field(c, key);
+            if (f && !(f->flags & FIELD_LIVE)) {
+                g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_BUSY,
+                            "%s of %s %s cannot change while the VM '%s' is %s; stop it first",
+                            key, strchr("AEIOU", c->label[0]) ? "an" : "a", c->label, vm->name,
+                            ((CirVM *)vm)->state);
+                return false;
+            }
+        }
+        return true;
+    }
+    g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_BUSY,
+                obj == vm ? "The VM '%s' is %s; stop it first"
+                          : "The hardware of the VM '%s' cannot change while it is %s; stop it first",
+                vm->name, ((CirVM *)vm)->state);
+    return false;
+}
+
 static bool apply_changes(Registry *reg, CirObject *obj, GHashTable *changes, bool creating,
                           bool trusted, GError **error)
 {
@@ -382,6 +438,8 @@ static CirObject *create_object(Registry *reg, ObjectKind kind, const char *name
         obj->name = g_strdup(name);
     if (kind == KIND_NIC) {
         CirNIC *nic = (CirNIC *)obj;
+        if (!check_not_running(reg, parent, NULL, error))
+            return NULL;
         GPtrArray *siblings = registry_vm_nics(reg, parent->uuid);
         if (siblings && siblings->len >= VM_MAX_NICS) {
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
@@ -492,7 +550,8 @@ bool registry_update(Registry *reg, CirObject *obj, GHashTable *changes, GError 
 {
     g_autoptr(CirObject) next = object_copy(obj);
 
-    if (!apply_changes(reg, next, changes, false, false, error) ||
+    if (!check_not_running(reg, obj, changes, error) ||
+        !apply_changes(reg, next, changes, false, false, error) ||
         !object_class(obj->kind)->validate(reg, next, obj, changes, error))
         return false;
     return commit_change(reg, obj, next, error);
@@ -556,6 +615,8 @@ bool registry_delete(Registry *reg, CirObject *obj, bool delete_disks, GError **
     g_autoptr(GPtrArray) nics = NULL;
     g_autoptr(GVariant) disks = NULL;
 
+    if ((obj->kind == KIND_VM || obj->kind == KIND_NIC) && !check_not_running(reg, obj, NULL, error))
+        return false;
     if (!check_unused(reg, obj, error))
         return false;
     g_ptr_array_add(deletes, obj);
@@ -598,4 +659,19 @@ bool registry_delete(Registry *reg, CirObject *obj, bool delete_disks, GError **
     if (disks && !delete_disks)
         notify_disk_owners(reg, disks, NULL);
     return true;
+}
+
+bool registry_set_state(Registry *reg, CirObject *vm, const char *state, const char *exit_reason,
+                        GError **error)
+{
+    g_autoptr(CirObject) next = object_copy(vm);
+    CirVM *v = (CirVM *)next;
+
+    g_free(v->state);
+    v->state = g_strdup(state);
+    if (exit_reason) {
+        g_free(v->exit_reason);
+        v->exit_reason = g_strdup(exit_reason);
+    }
+    return commit_change(reg, vm, next, error);
 }

@@ -49,6 +49,12 @@ bool registry_rename(Registry *reg, CirObject *obj, const char *name, GError **e
 /* For VMs, delete_disks also deletes the disks they use. */
 bool registry_delete(Registry *reg, CirObject *obj, bool delete_disks, GError **error);
 
+/* The runtime state of a VM ("stopped", "starting", "running",
+ * "stopping") and, when not NULL, why it last stopped (stored). */
+bool registry_set_state(Registry *reg, CirObject *vm, const char *state, const char *exit_reason,
+                        GError **error);
+bool registry_vm_is_active(const CirObject *vm);
+
 /* Relations the model keeps indexed. */
 const char *registry_disk_owner(Registry *reg, const char *disk_uuid);
 GPtrArray *registry_vm_nics(Registry *reg, const char *vm_uuid);

@@ -83,6 +83,16 @@ typedef struct {
     const char *reason; /* for ExitReason: "poweroff", "reboot", "triple-fault", ... */
 } HvExit;
 
+/* A running VM's process, as the driver needs it. */
+typedef struct {
+    int pid;
+    const char *run_dir;
+    const char *launch_name;
+} HvInstance;
+
+/* Called once an asynchronous request finished; error NULL on success. */
+typedef void (*HvDone)(const GError *error, void *data);
+
 typedef struct {
     const char *name; /* "qemu", "bhyve" */
     HvPlan *(*plan)(const HvSpec *spec, GError **error);
@@ -91,9 +101,20 @@ typedef struct {
     /* Host commands to run after the process is gone (bhyve: destroy the
      * kernel VM), through the runner; NULL when there are none. */
     bool (*cleanup)(const char *launch_name, GError **error);
+    /* After launch: done runs when the VM is up and configured (qemu: its
+     * monitor answers and the VNC password is set); NULL: up at once. */
+    bool (*finish_start)(const HvInstance *inst, const CirVM *vm, HvDone done, void *data,
+                         GError **error);
+    /* Asks the guest to power off through ACPI. */
+    bool (*powerdown)(const HvInstance *inst, GError **error);
+    /* Resets the VM as a reset button would. */
+    bool (*reset)(const HvInstance *inst, GError **error);
 } HvDriver;
 
 extern const HvDriver hv_qemu_driver;
 extern const HvDriver hv_bhyve_driver;
 
 const HvDriver *hv_driver_by_name(const char *name);
+
+/* Whether KVM can run a guest on this host (probed, not assumed). */
+bool hv_kvm_usable(void);

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "hv/hv.h"
+#include "hv/qmp.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define Q35_AHCI_PORTS 6
@@ -213,9 +214,58 @@ static HvExit qemu_interpret_exit(int wait_status)
     return (HvExit){HV_EXIT_CRASH, "error"};
 }
 
+static char *qmp_socket(const HvInstance *inst)
+{
+    return g_build_filename(inst->run_dir, "qmp.sock", NULL);
+}
+
+static bool qemu_finish_start(const HvInstance *inst, const CirVM *vm, HvDone done, void *data,
+                              GError **error)
+{
+    g_autofree char *socket = qmp_socket(inst);
+    g_autofree char *password = NULL;
+    const char *commands[2] = {NULL, NULL};
+
+    if (strcmp(vm->display, "vnc") == 0 && vm->display_password[0]) {
+        g_autofree char *quoted = qmp_quote(vm->display_password);
+        password = g_strdup_printf(
+            "{\"execute\":\"change-vnc-password\",\"arguments\":{\"password\":%s}}", quoted);
+        commands[0] = password;
+    }
+    return qmp_execute(socket, commands, done, data, error);
+}
+
+static void log_failure(const GError *error, void *data)
+{
+    if (error)
+        g_warning("%s: %s", (const char *)data, error->message);
+}
+
+static bool qemu_command(const HvInstance *inst, const char *command, GError **error)
+{
+    g_autofree char *socket = qmp_socket(inst);
+    g_autofree char *json = g_strdup_printf("{\"execute\":\"%s\"}", command);
+    const char *commands[] = {json, NULL};
+
+    return qmp_execute(socket, commands, log_failure, (void *)command, error);
+}
+
+static bool qemu_powerdown(const HvInstance *inst, GError **error)
+{
+    return qemu_command(inst, "system_powerdown", error);
+}
+
+static bool qemu_reset(const HvInstance *inst, GError **error)
+{
+    return qemu_command(inst, "system_reset", error);
+}
+
 const HvDriver hv_qemu_driver = {
     .name = "qemu",
     .plan = qemu_plan,
     .interpret_exit = qemu_interpret_exit,
     .cleanup = NULL,
+    .finish_start = qemu_finish_start,
+    .powerdown = qemu_powerdown,
+    .reset = qemu_reset,
 };

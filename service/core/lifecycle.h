@@ -1,0 +1,53 @@
+/* The lifecycle of VMs: start, stop, kill, reset; the state machine
+ * (stopped -> starting -> running -> stopping -> stopped) with its signals
+ * through the registry; the restart policy; autostart; and recovery of VMs
+ * that kept running while the daemon was away. */
+#pragma once
+
+#include "core/registry.h"
+#include "hv/hv.h"
+
+typedef struct Lifecycle Lifecycle;
+
+typedef struct {
+    const char *run_dir;   /* VMs run in run_dir/vm/<uuid> */
+    const char *state_dir; /* VMs keep UEFI vars in state_dir/vm/<uuid> */
+    const char *hypervisor;
+    const char *uefi_code;
+    const char *uefi_vars;
+    const char *qemu_binary;
+    const char *accelerator; /* qemu: "auto" (probe), "kvm" or "tcg" */
+} LifecycleConfig;
+
+/* error NULL: done. Runs exactly once per accepted request. */
+typedef void (*LifecycleDone)(const GError *error, void *data);
+
+#define LIFECYCLE_STOP_TIMEOUT_DEFAULT 60
+#define LIFECYCLE_STOP_TIMEOUT_MAX 3600
+
+Lifecycle *lifecycle_new(Registry *reg, const LifecycleConfig *config);
+/* Stops watching (the VMs keep running) and fails pending requests. */
+void lifecycle_free(Lifecycle *lc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Lifecycle, lifecycle_free)
+
+/* Reattaches to recorded VMs that still run, cleans up after the others,
+ * then schedules autostarts. */
+void lifecycle_recover(Lifecycle *lc);
+
+/* Each returns false with error when the request is refused at once;
+ * otherwise done runs later. Start on a running VM and Stop/Kill on a
+ * stopped one succeed at once. */
+bool lifecycle_start(Lifecycle *lc, CirObject *vm, LifecycleDone done, void *data, GError **error);
+/* ACPI power button, then kill after timeout_s seconds (0: the default). */
+bool lifecycle_stop(Lifecycle *lc, CirObject *vm, uint32_t timeout_s, LifecycleDone done,
+                    void *data, GError **error);
+bool lifecycle_kill(Lifecycle *lc, CirObject *vm, LifecycleDone done, void *data, GError **error);
+bool lifecycle_reset(Lifecycle *lc, CirObject *vm, GError **error);
+
+/* What a start would run and write, for hypervisor ("" or NULL: the
+ * configured one). */
+HvPlan *lifecycle_plan(Lifecycle *lc, CirObject *vm, const char *hypervisor, GError **error);
+
+/* Removes what a deleted VM kept on disk (UEFI vars, run directory). */
+void lifecycle_forget(Lifecycle *lc, const char *vm_uuid);
+bool lifecycle_kvm_available(Lifecycle *lc);
