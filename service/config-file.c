@@ -5,7 +5,7 @@
 
 #ifdef __FreeBSD__
 #define HOST_OS "freebsd"
-#define DEFAULT_UEFI_CODE "/usr/local/share/uefi-firmware/BHYVE_UEFI.fd"
+#define DEFAULT_UEFI_CODE "/usr/local/share/uefi-firmware/BHYVE_UEFI_CODE.fd"
 #define DEFAULT_UEFI_VARS "/usr/local/share/uefi-firmware/BHYVE_UEFI_VARS.fd"
 #else
 #define HOST_OS "linux"

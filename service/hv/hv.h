@@ -57,7 +57,7 @@ typedef struct {
 } HvSpec;
 
 typedef struct {
-    GPtrArray *argv;   /* char *, NULL-terminated once built */
+    GPtrArray *argv;   /* char *, not NULL-terminated (callers append one to exec) */
     GHashTable *files; /* absolute path -> contents (char *) */
     /* Files copied before launch when missing: destination -> source
      * (the per-VM UEFI vars from the template). */
