@@ -230,7 +230,7 @@ int bus_read_changes(sd_bus_message *m, ObjectKind kind, GHashTable **changes,
         r = value_from_bus(bus_daemon->reg, f, value, &converted, error);
         if (r < 0)
             return r;
-        g_hash_table_insert(table, g_strdup(key), g_variant_ref_sink(converted));
+        g_hash_table_insert(table, g_strdup(key), g_variant_take_ref(converted));
     }
     if (r < 0)
         return r;
@@ -417,8 +417,8 @@ static int object_get_property(sd_bus *bus, const char *path, const char *interf
 {
     const CirObject *obj = userdata;
     const Field *f = object_class_find_field(object_class(obj->kind), property);
-    g_autoptr(GVariant) value = g_variant_ref_sink(object_get(bus_daemon->reg, obj, f));
-    g_autoptr(GVariant) shown = g_variant_ref_sink(value_to_bus(bus_daemon->reg, f, value));
+    g_autoptr(GVariant) value = g_variant_take_ref(object_get(bus_daemon->reg, obj, f));
+    g_autoptr(GVariant) shown = g_variant_take_ref(value_to_bus(bus_daemon->reg, f, value));
 
     return bus_append_gvariant(reply, shown);
 }

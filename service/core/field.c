@@ -53,6 +53,8 @@ void field_set(CirObject *obj, const Field *f, GVariant *value)
     char *p = FIELD_PTR(obj, f);
 
     g_return_if_fail(g_variant_is_of_type(value, field_core_type(f)));
+    /* Takes over value, floating or not. */
+    value = g_variant_take_ref(value);
     switch (f->storage) {
     case STORAGE_STRING:
         g_free(*(char **)p);
@@ -69,12 +71,10 @@ void field_set(CirObject *obj, const Field *f, GVariant *value)
         break;
     case STORAGE_VARIANT:
         g_clear_pointer((GVariant **)p, g_variant_unref);
-        *(GVariant **)p = g_variant_ref_sink(value);
+        *(GVariant **)p = value;
         return;
     }
-    /* Callers may hand over a floating reference, as for STORAGE_VARIANT. */
-    if (g_variant_is_floating(value))
-        g_variant_unref(g_variant_ref_sink(value));
+    g_variant_unref(value);
 }
 
 static bool choice_is_valid(const char *const *choices, const char *s)

@@ -41,6 +41,7 @@ struct VmRun {
     guint16 vnc_port;
     Supervised *proc;
     bool stop_requested;
+    bool kill_sent; /* by us: tells a kill from a guest poweroff when the status is unknown */
     bool ready_pending;
     gint64 start_deadline;
     guint ready_timer, kill_timer;
@@ -454,8 +455,12 @@ static bool restart_allowed(VmRun *run, HvExit exit, const CirVM *vm)
 static void on_process_exit(Supervised *proc, bool status_known, int status, void *data)
 {
     VmRun *run = data;
-    HvExit exit = status_known ? run->driver->interpret_exit(status)
-                               : (HvExit){HV_EXIT_POWEROFF, "exited"};
+    /* A reattached VM is not our child: its status is unknown, but what we
+     * asked for says enough. */
+    HvExit exit = status_known      ? run->driver->interpret_exit(status)
+                  : run->kill_sent ? (HvExit){HV_EXIT_KILLED, "killed"}
+                  : run->stop_requested ? (HvExit){HV_EXIT_POWEROFF, "poweroff"}
+                                        : (HvExit){HV_EXIT_POWEROFF, "exited"};
     bool was_starting = run->start_waiters->len > 0;
     g_autoptr(GError) cleanup_error = NULL;
     g_autofree char *record = g_build_filename(run->run_dir, "process", NULL);
@@ -526,6 +531,7 @@ static gboolean kill_after_timeout(gpointer data)
 
     run->kill_timer = 0;
     g_message("VM %s did not power off in time: killing it", run->uuid);
+    run->kill_sent = true;
     if (run->proc && !supervised_signal(run->proc, SIGKILL, &error))
         g_warning("%s", error->message);
     return G_SOURCE_REMOVE;
@@ -557,6 +563,7 @@ bool lifecycle_stop(Lifecycle *lc, CirObject *vm, uint32_t timeout_s, LifecycleD
     if (!run->driver->powerdown || !run->driver->powerdown(&inst, &local)) {
         g_warning("VM %s: no ACPI power-off (%s): killing it", run->uuid,
                   local ? local->message : "not supported");
+        run->kill_sent = true;
         return supervised_signal(run->proc, SIGKILL, error);
     }
     run->kill_timer =
@@ -579,6 +586,7 @@ bool lifecycle_kill(Lifecycle *lc, CirObject *vm, LifecycleDone done, void *data
         run->stop_requested = true;
         set_state(run, "stopping", NULL);
     }
+    run->kill_sent = true;
     return supervised_signal(run->proc, SIGKILL, error);
 }
 

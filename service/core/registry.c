@@ -233,7 +233,7 @@ static GPtrArray *snapshot(Registry *reg, const CirObject *obj)
     GPtrArray *values = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
 
     for (size_t i = 0; i < c->n_fields; i++)
-        g_ptr_array_add(values, g_variant_ref_sink(object_get(reg, obj, &c->fields[i])));
+        g_ptr_array_add(values, g_variant_take_ref(object_get(reg, obj, &c->fields[i])));
     return values;
 }
 
@@ -379,6 +379,12 @@ static bool check_name_free(Registry *reg, ObjectKind kind, const char *name, GE
 
     if (!check_object_name(c->label, name, c->name_max, error))
         return false;
+    /* Get* take a name or a UUID: a name must not pass for a UUID. */
+    if (g_uuid_string_is_valid(name)) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
+                    "Invalid %s name '%s': a name may not be a UUID", c->label, name);
+        return false;
+    }
     if (registry_lookup_name(reg, kind, name)) {
         g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_EXISTS, "%s %s named '%s' already exists",
                     strchr("AEIOU", c->label[0]) ? "An" : "A", c->label, name);

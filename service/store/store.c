@@ -52,7 +52,7 @@ int store_schema_version(Store *store)
     return sqlite3_column_int(st, 0);
 }
 
-static bool store_migrate(Store *store, GError **error)
+static bool store_check_version(Store *store, GError **error)
 {
     int version = store_schema_version(store);
 
@@ -65,6 +65,15 @@ static bool store_migrate(Store *store, GError **error)
                     version, schema_latest_version());
         return false;
     }
+    return true;
+}
+
+static bool store_migrate(Store *store, GError **error)
+{
+    int version = store_schema_version(store);
+
+    if (!store_check_version(store, error))
+        return false;
     for (int v = version + 1; v <= schema_latest_version(); v++) {
         g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d;", v);
         g_autoptr(GError) local = NULL;
@@ -127,7 +136,10 @@ Store *store_open(const char *path, GError **error)
         return NULL;
     }
     sqlite3_busy_timeout(store->db, 5000);
-    if (!store_exec(store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+    /* Refuse a newer database before anything writes to it (journal_mode
+     * = WAL rewrites the header). */
+    if (!store_check_version(store, error) ||
+        !store_exec(store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
                            "PRAGMA foreign_keys = ON;",
                     error) ||
         !store_migrate(store, error) || !store_prepare(store, error))
@@ -168,7 +180,7 @@ void store_rollback(Store *store)
 
 static int bind_field(sqlite3_stmt *st, int i, const CirObject *obj, const Field *f)
 {
-    g_autoptr(GVariant) v = g_variant_ref_sink(field_get(obj, f));
+    g_autoptr(GVariant) v = g_variant_take_ref(field_get(obj, f));
 
     switch (f->storage) {
     case STORAGE_STRING: {
@@ -199,7 +211,7 @@ static bool store_save_join(Store *store, const CirObject *obj, const Field *f, 
         g_strdup_printf("INSERT INTO %s (owner, ref, position) VALUES (?1, ?2, ?3)", f->column);
     g_autoptr(sqlite3_stmt) st_del = NULL;
     g_autoptr(sqlite3_stmt) st_ins = NULL;
-    g_autoptr(GVariant) list = g_variant_ref_sink(field_get(obj, f));
+    g_autoptr(GVariant) list = g_variant_take_ref(field_get(obj, f));
 
     if (sqlite3_prepare_v2(store->db, del, -1, &st_del, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(store->db, ins, -1, &st_ins, NULL) != SQLITE_OK)
