@@ -484,8 +484,13 @@ json.dump(out, sys.stdout, default=repr)
 class Harness:
     """One private system bus and one cirrinad (restartable) in a temp dir."""
 
-    def __init__(self, label='cirrina'):
+    def __init__(self, label='cirrina', hypervisor='auto', extra_config='', env=None):
+        """extra_config: more cirrinad.conf text (e.g. a [firmware] group);
+        env: more environment for the daemon (e.g. a PATH with fakes)."""
         self.label = label
+        self.hypervisor = hypervisor
+        self.extra_config = extra_config
+        self.extra_env = env or {}
         self.tmp = None
         self.bus_proc = None
         self.daemon = None
@@ -583,7 +588,8 @@ class Harness:
                     f'DiskDirectory={self.disk_dir}\n'
                     f'ISODirectory={self.iso_dir}\n'
                     f'RunDirectory={self.run_dir}\n'
-                    'Hypervisor=auto\n')
+                    f'Hypervisor={self.hypervisor}\n'
+                    + self.extra_config)
 
     def start_daemon(self, wait=True):
         if self.daemon is not None and self.daemon.poll() is None:
@@ -595,6 +601,7 @@ class Harness:
         env = dict(os.environ)
         env.pop('DBUS_SESSION_BUS_ADDRESS', None)
         env['DBUS_SYSTEM_BUS_ADDRESS'] = self.address
+        env.update(self.extra_env)
         self.daemon = subprocess.Popen(
             [cirrinad_path(), '--system', '--config', self.config_path],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
