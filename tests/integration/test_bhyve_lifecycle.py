@@ -14,6 +14,7 @@ Run alone:
 """
 
 import os
+import signal
 import sys
 import unittest
 
@@ -22,6 +23,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import VM, CirrinaTestCase, Harness, source_root, wait_until  # noqa: E402
 
 FAKES = os.path.join(source_root(), 'tests', 'data', 'fake-bhyve')
+
+
+def process_gone(pid):
+    """Gone or a zombie: the killed daemon's children go to an init that
+    may not reap them here."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except FileNotFoundError:
+        return True
 
 
 class BhyveLifecycleTest(CirrinaTestCase):
@@ -122,6 +133,48 @@ class BhyveLifecycleTest(CirrinaTestCase):
                                              f'bhyve -k {self.conf()} web1'])
         self.c.call(self.vm, VM, 'Stop', 10, timeout=30)
         self.assertEqual(self.c.get(self.vm, VM, 'ExitReason'), 'poweroff')
+
+    def bhyve_pid(self):
+        with open(os.path.join(self.h.run_dir, 'vm', self.uuid, 'process')) as f:
+            return int(next(l for l in f if l.startswith('PID=')).split('=', 1)[1])
+
+    def test_vm_that_died_while_the_daemon_was_away_is_cleaned_up(self):
+        self.c.call(self.vm, VM, 'Start')
+        pid = self.bhyve_pid()
+        self.h.kill_daemon()
+        os.kill(pid, signal.SIGKILL)
+        self.assertTrue(wait_until(lambda: process_gone(pid), timeout=10))
+        self.h.start_daemon()
+        self.c = self.h.client()
+        self.assertEqual(self.state(), 'stopped')
+        self.assertEqual(self.c.get(self.vm, VM, 'ExitReason'), 'exited')
+        self.assertEqual(self.calls()[-1], 'bhyvectl --vm=web1 --destroy',
+                         'the kernel VM of a bhyve that died meanwhile is destroyed')
+        self.assertFalse(os.path.exists(os.path.join(self.h.run_dir, 'vm', self.uuid, 'process')))
+
+    def test_running_vm_is_reattached_and_still_controlled(self):
+        self.c.call(self.vm, VM, 'Start')
+        pid = self.bhyve_pid()
+        self.h.kill_daemon()
+        self.h.start_daemon()
+        self.c = self.h.client()
+        self.assertEqual(self.state(), 'running')
+        self.assertEqual(self.bhyve_pid(), pid)
+        self.c.call(self.vm, VM, 'Stop', 10, timeout=30)
+        self.assertEqual(self.state(), 'stopped')
+        self.assertEqual(self.c.get(self.vm, VM, 'ExitReason'), 'poweroff')
+        self.assertEqual(self.calls()[-1], 'bhyvectl --vm=web1 --destroy')
+
+    def test_autostart_after_its_delay(self):
+        self.c.update(self.vm, VM, Autostart=True, AutostartDelay=2)
+        other = self.c.create_vm('manual')
+        self.h.restart_daemon()
+        self.c = self.h.client()
+        self.assertEqual(self.state(), 'stopped', 'not before its delay')
+        self.assertTrue(wait_until(lambda: self.state() == 'running', timeout=10),
+                        'the VM started by itself after its delay')
+        self.assertEqual(self.c.get(other, VM, 'State'), 'stopped')
+        self.assertEqual(self.calls(), [f'bhyve -k {self.conf()} web1'])
 
 
 if __name__ == '__main__':
