@@ -13,7 +13,7 @@
 #include "core/supervisor.h"
 
 #define START_TIMEOUT_US (60 * G_USEC_PER_SEC)
-#define READY_POLL_MS 100
+#define READY_POLL_MS 20 /* QEMU answers its monitor 40-60 ms after exec under TCG */
 #define RESTART_WINDOW_US (60 * G_USEC_PER_SEC)
 #define RESTART_MAX 5
 
