@@ -1,12 +1,26 @@
 #include "auth/auth.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "auth/polkit.h"
 
 struct Auth {
     AuthMode mode;
     uid_t own_uid;
+    GHashTable *pending; /* PolkitCheck, owned */
 };
+
+typedef struct {
+    Auth *auth;
+    sd_bus_message *m;
+    char *action;
+    AuthContinuation then;
+    void *userdata;
+    GDestroyNotify userdata_free;
+    PolkitCheck *check;
+} PendingCall;
 
 Auth *auth_new(AuthMode mode)
 {
@@ -14,11 +28,32 @@ Auth *auth_new(AuthMode mode)
 
     auth->mode = mode;
     auth->own_uid = geteuid();
+    auth->pending = g_hash_table_new(NULL, NULL);
     return auth;
+}
+
+static void pending_free(PendingCall *p)
+{
+    if (p->userdata_free)
+        p->userdata_free(p->userdata);
+    sd_bus_message_unref(p->m);
+    g_free(p->action);
+    g_free(p);
 }
 
 void auth_free(Auth *auth)
 {
+    if (!auth)
+        return;
+    GHashTableIter iter;
+    PendingCall *p;
+    g_hash_table_iter_init(&iter, auth->pending);
+    while (g_hash_table_iter_next(&iter, (gpointer *)&p, NULL)) {
+        polkit_check_cancel(p->check);
+        sd_bus_reply_method_errorf(p->m, SD_BUS_ERROR_NO_REPLY, "cirrinad is shutting down");
+        pending_free(p);
+    }
+    g_hash_table_unref(auth->pending);
     g_free(auth);
 }
 
@@ -33,25 +68,88 @@ static int sender_uid(sd_bus_message *m, uid_t *uid)
     return r;
 }
 
-int auth_check(Auth *auth, sd_bus_message *m, const char *action, AuthContinuation then,
-               void *userdata, GDestroyNotify userdata_free, sd_bus_error *error)
+bool auth_sender_is_trusted(Auth *auth, sd_bus_message *m)
+{
+    uid_t uid;
+
+    if (sender_uid(m, &uid) < 0)
+        return false;
+    return uid == 0 || (auth->mode == AUTH_MODE_SESSION && uid == auth->own_uid);
+}
+
+/* Answers a call whose continuation ran later, from the polkit reply. */
+static void run_continuation(PendingCall *p)
+{
+    g_auto(sd_bus_error) error = SD_BUS_ERROR_NULL;
+    int r;
+
+    sd_bus_message_rewind(p->m, true);
+    r = p->then(p->m, p->userdata, &error);
+    if (sd_bus_error_is_set(&error))
+        sd_bus_reply_method_error(p->m, &error);
+    else if (r < 0)
+        sd_bus_reply_method_errno(p->m, r, NULL);
+}
+
+static void polkit_answered(const PolkitResult *result, void *data)
+{
+    PendingCall *p = data;
+    Auth *auth = p->auth;
+
+    g_hash_table_remove(auth->pending, p);
+    if (result->authorized)
+        run_continuation(p);
+    else if (result->error)
+        sd_bus_reply_method_errorf(p->m, SD_BUS_ERROR_ACCESS_DENIED,
+                                   "Not authorized for %s: %s", p->action, result->error);
+    else if (result->challenge)
+        sd_bus_reply_method_errorf(p->m, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                   "Authentication is required for %s; call again allowing "
+                                   "interactive authorization",
+                                   p->action);
+    else
+        sd_bus_reply_method_errorf(p->m, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized for %s",
+                                   p->action);
+    pending_free(p);
+}
+
+int auth_check(Auth *auth, sd_bus_message *m, const char *action, const char *const *details,
+               AuthContinuation then, void *userdata, GDestroyNotify userdata_free,
+               sd_bus_error *error)
 {
     uid_t uid;
     int r = sender_uid(m, &uid);
 
-    if (r < 0) {
-        r = sd_bus_error_set_errnof(error, r, "Failed to identify the caller: %s", g_strerror(-r));
-    } else if (uid == 0 || (auth->mode == AUTH_MODE_SESSION && uid == auth->own_uid)) {
-        r = then(m, userdata, error);
-    } else if (auth->mode == AUTH_MODE_SESSION) {
-        r = sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                              "This session cirrinad serves only uid %u", (unsigned)auth->own_uid);
-    } else {
-        /* Until polkit is consulted, only root may change anything. */
-        r = sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                              "Not authorized for %s: only root may do this on this host", action);
+    if (r < 0 || uid == 0 || auth->mode == AUTH_MODE_SESSION) {
+        if (r < 0)
+            r = sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                  "Cannot identify the caller: %s", g_strerror(-r));
+        else if (uid == 0 || uid == auth->own_uid)
+            r = then(m, userdata, error);
+        else
+            r = sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                  "This session cirrinad serves only uid %u",
+                                  (unsigned)auth->own_uid);
+        if (userdata_free)
+            userdata_free(userdata);
+        return r;
     }
-    if (userdata_free)
-        userdata_free(userdata);
-    return r;
+
+    PendingCall *p = g_new0(PendingCall, 1);
+    p->auth = auth;
+    p->m = sd_bus_message_ref(m);
+    p->action = g_strdup(action);
+    p->then = then;
+    p->userdata = userdata;
+    p->userdata_free = userdata_free;
+    p->check = polkit_check_start(m, action, details,
+                                  sd_bus_message_get_allow_interactive_authorization(m) > 0,
+                                  polkit_answered, p, error);
+    if (!p->check) {
+        p->userdata_free = userdata_free;
+        pending_free(p);
+        return sd_bus_error_is_set(error) ? -EACCES : -ENOMEM;
+    }
+    g_hash_table_add(auth->pending, p);
+    return 1;
 }

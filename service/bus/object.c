@@ -337,13 +337,52 @@ static int run_method(sd_bus_message *m, void *userdata, sd_bus_error *error)
     return p->method(bus_daemon, m, obj, error);
 }
 
+/* What polkit rules see of the object a call is about. */
+static GPtrArray *auth_details(sd_bus_message *m)
+{
+    static const char *const creates[][2] = {
+        {"CreateVM", "vm"}, {"CreateSwitch", "switch"}, {"CreateDisk", "disk"}, {"RegisterISO", "iso"}};
+    GPtrArray *d = g_ptr_array_new_with_free_func(g_free);
+    const char *path = sd_bus_message_get_path(m);
+    CirObject *obj = bus_object_from_path(bus_daemon->reg, path);
+
+    if (obj && obj->kind == KIND_NIC)
+        obj = registry_lookup(bus_daemon->reg, KIND_VM, ((CirNIC *)obj)->vm);
+    if (obj && obj->kind == KIND_VM) {
+        g_ptr_array_add(d, g_strdup("vm"));
+        g_ptr_array_add(d, g_strdup(obj->name));
+        g_ptr_array_add(d, g_strdup("vm.uuid"));
+        g_ptr_array_add(d, g_strdup(obj->uuid));
+        g_ptr_array_add(d, g_strdup("group"));
+        g_ptr_array_add(d, g_strdup(((CirVM *)obj)->group));
+    } else if (obj) {
+        g_ptr_array_add(d, g_strdup(obj->kind == KIND_SWITCH ? "switch"
+                                    : obj->kind == KIND_DISK ? "disk"
+                                                             : "iso"));
+        g_ptr_array_add(d, g_strdup(obj->name));
+    } else if (strcmp(path, CIRRINA_PATH) == 0) {
+        /* Create*: the name the new object would have. */
+        const char *member = sd_bus_message_get_member(m), *name = NULL;
+        for (size_t i = 0; i < G_N_ELEMENTS(creates); i++)
+            if (strcmp(member, creates[i][0]) == 0 && sd_bus_message_read(m, "s", &name) >= 0) {
+                g_ptr_array_add(d, g_strdup(creates[i][1]));
+                g_ptr_array_add(d, g_strdup(name));
+            }
+        sd_bus_message_rewind(m, true);
+    }
+    g_ptr_array_add(d, NULL);
+    return d;
+}
+
 int bus_run_authorized(sd_bus_message *m, const char *action, BusMethod method,
                        sd_bus_error *error)
 {
     PendingMethod *p = g_new(PendingMethod, 1);
+    g_autoptr(GPtrArray) details = auth_details(m);
 
     p->method = method;
-    return auth_check(bus_daemon->auth, m, action, run_method, p, g_free, error);
+    return auth_check(bus_daemon->auth, m, action, (const char *const *)details->pdata,
+                      run_method, p, g_free, error);
 }
 
 /* --- the shared methods --- */
