@@ -45,6 +45,8 @@ static int bus_setup(Daemon *d)
         (r = bus_nic_register(d)) < 0 || (r = bus_switch_register(d)) < 0 ||
         (r = bus_disk_register(d)) < 0 || (r = bus_iso_register(d)) < 0)
         return r;
+    if (d->config->system && (r = bus_read_access_register(d)) < 0)
+        return r;
     /* Owning the name last: once it shows, every object answers. */
     return sd_bus_request_name(d->bus, BUS_NAME, 0);
 }

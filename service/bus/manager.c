@@ -108,8 +108,8 @@ static int method_register_iso(sd_bus_message *m, void *userdata, sd_bus_error *
     return bus_run_authorized(m, bus_manage_action(KIND_ISO), register_iso, error);
 }
 
-/* Get*: reading is open to every caller, as properties are. */
-static int get_object(sd_bus_message *m, Daemon *d, ObjectKind kind, sd_bus_error *error)
+/* Get*: reading needs org.cirrina.vm.read, as properties do. */
+static int get_object(Daemon *d, sd_bus_message *m, ObjectKind kind, sd_bus_error *error)
 {
     g_autoptr(GError) gerror = NULL;
     const char *name;
@@ -123,25 +123,19 @@ static int get_object(sd_bus_message *m, Daemon *d, ObjectKind kind, sd_bus_erro
     return bus_reply_object_path(m, d->reg, obj);
 }
 
-static int method_get_vm(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-    return get_object(m, userdata, KIND_VM, error);
-}
-
-static int method_get_switch(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-    return get_object(m, userdata, KIND_SWITCH, error);
-}
-
-static int method_get_disk(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-    return get_object(m, userdata, KIND_DISK, error);
-}
-
-static int method_get_iso(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-    return get_object(m, userdata, KIND_ISO, error);
-}
+#define GET_METHOD(name, kind)                                                                     \
+    static int get_##name(Daemon *d, sd_bus_message *m, CirObject *unused, sd_bus_error *error)    \
+    {                                                                                              \
+        return get_object(d, m, kind, error);                                                      \
+    }                                                                                              \
+    static int method_get_##name(sd_bus_message *m, void *userdata, sd_bus_error *error)           \
+    {                                                                                              \
+        return bus_run_authorized(m, "org.cirrina.vm.read", get_##name, error);                    \
+    }
+GET_METHOD(vm, KIND_VM)
+GET_METHOD(switch, KIND_SWITCH)
+GET_METHOD(disk, KIND_DISK)
+GET_METHOD(iso, KIND_ISO)
 
 static const sd_bus_vtable manager_vtable[] = {
     SD_BUS_VTABLE_START(0),

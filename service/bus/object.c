@@ -454,12 +454,62 @@ static int object_get_property(sd_bus *bus, const char *path, const char *interf
                                const char *property, sd_bus_message *reply, void *userdata,
                                sd_bus_error *error)
 {
-    const CirObject *obj = userdata;
+    return bus_append_property(reply, userdata, property, false);
+}
+
+const char *bus_object_interface(ObjectKind kind)
+{
+    return interfaces[kind];
+}
+
+int bus_append_property(sd_bus_message *reply, const CirObject *obj, const char *property,
+                        bool as_variant)
+{
     const Field *f = object_class_find_field(object_class(obj->kind), property);
+    int r;
+
+    if (!f || (f->flags & FIELD_HIDDEN))
+        return -ENOENT;
     g_autoptr(GVariant) value = g_variant_take_ref(object_get(bus_daemon->reg, obj, f));
     g_autoptr(GVariant) shown = g_variant_take_ref(value_to_bus(bus_daemon->reg, f, value));
+    if (!as_variant)
+        return bus_append_gvariant(reply, shown);
+    r = sd_bus_message_open_container(reply, 'v', f->dbus_type);
+    if (r >= 0)
+        r = bus_append_gvariant(reply, shown);
+    if (r >= 0)
+        r = sd_bus_message_close_container(reply);
+    return r;
+}
 
-    return bus_append_gvariant(reply, shown);
+int bus_append_all_properties(sd_bus_message *reply, const CirObject *obj)
+{
+    const ObjectClass *c = object_class(obj->kind);
+    int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+
+    for (size_t i = 0; r >= 0 && i < c->n_fields; i++) {
+        if (c->fields[i].flags & FIELD_HIDDEN)
+            continue;
+        r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "s", c->fields[i].name);
+        if (r >= 0)
+            r = bus_append_property(reply, obj, c->fields[i].name, true);
+        if (r >= 0)
+            r = sd_bus_message_close_container(reply);
+    }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+GPtrArray *bus_all_objects(void)
+{
+    GPtrArray *all = g_ptr_array_new();
+
+    for (ObjectKind k = 0; k < N_KINDS; k++) {
+        g_autoptr(GPtrArray) some = registry_list(bus_daemon->reg, k);
+        g_ptr_array_extend(all, some, NULL, NULL);
+    }
+    return all;
 }
 
 static int object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,

@@ -4,6 +4,8 @@
  * the signals that follow each change. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "bus/errors.h"
 #include "daemon.h"
 
@@ -46,6 +48,18 @@ extern const sd_bus_vtable bus_named_object_methods[];
  * with START and END) plus one property per visible field. */
 int bus_object_register(Daemon *d, ObjectKind kind, const char *interface,
                         const sd_bus_vtable *methods);
+
+/* Properties as the vtables show them, for replies built by hand. */
+const char *bus_object_interface(ObjectKind kind);
+int bus_append_property(sd_bus_message *reply, const CirObject *obj, const char *property,
+                        bool as_variant);
+int bus_append_all_properties(sd_bus_message *reply, const CirObject *obj);
+/* Every object, of every kind (borrowed pointers). */
+GPtrArray *bus_all_objects(void);
+
+/* Reads (Properties, ObjectManager) need org.cirrina.vm.read: see
+ * bus/read-access.c. */
+int bus_read_access_register(Daemon *d);
 
 /* Starts announcing registry changes on the bus. */
 void bus_objects_init(Daemon *d);
