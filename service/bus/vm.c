@@ -1,5 +1,10 @@
 /* org.cirrina.VM at /org/cirrina/vm/<uuid>. */
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "bus/object.h"
+#include "console/serial.h"
 
 static int delete_vm(Daemon *d, sd_bus_message *m, CirObject *vm, sd_bus_error *error)
 {
@@ -130,6 +135,108 @@ static int get_launch_plan(Daemon *d, sd_bus_message *m, CirObject *vm, sd_bus_e
     return sd_bus_send(NULL, reply, NULL);
 }
 
+/* "com1".."com4", "" for com1. */
+static int parse_port(const char *port, unsigned *number, sd_bus_error *error)
+{
+    if (port[0] == '\0') {
+        *number = 1;
+        return 0;
+    }
+    if (strlen(port) == 4 && g_str_has_prefix(port, "com") && port[3] >= '1' && port[3] <= '4') {
+        *number = (unsigned)(port[3] - '0');
+        return 0;
+    }
+    g_autofree char *shown = g_strescape(port, NULL);
+    return sd_bus_error_setf(error, CIRRINA_ERROR_NAME_INVALID_ARGUMENT,
+                             "port='%.32s' is not one of com1, com2, com3, com4 (or \"\")", shown);
+}
+
+static int reply_fd(sd_bus_message *m, int fd)
+{
+    int r = sd_bus_reply_method_return(m, "h", fd);
+    close(fd); /* sd-bus sent its own duplicate */
+    return r;
+}
+
+#define CONSOLE_HISTORY_MAX (UINT64_C(1) << 20)
+#define CONSOLE_LOG_MAX (UINT64_C(16) << 20)
+
+static int open_console(Daemon *d, sd_bus_message *m, CirObject *vm, sd_bus_error *error)
+{
+    static const char *const keys[] = {"History", NULL};
+    static const char *const types[] = {"t"};
+    g_autoptr(GHashTable) options = NULL;
+    g_autoptr(GError) gerror = NULL;
+    const char *port;
+    unsigned number;
+    uint64_t history = SERIAL_HISTORY_DEFAULT;
+    int r = sd_bus_message_read(m, "s", &port);
+
+    if (r < 0 || (r = parse_port(port, &number, error)) < 0 ||
+        (r = bus_read_options(m, keys, types, &options, error)) < 0)
+        return r;
+    GVariant *h = g_hash_table_lookup(options, "History");
+    if (h && (history = g_variant_get_uint64(h)) > CONSOLE_HISTORY_MAX)
+        return sd_bus_error_setf(error, CIRRINA_ERROR_NAME_INVALID_ARGUMENT,
+                                 "History=%" PRIu64 " is out of range: at most %" PRIu64 " bytes",
+                                 history, CONSOLE_HISTORY_MAX);
+    int fd = lifecycle_open_console(d->lifecycle, vm, number, (size_t)history, &gerror);
+    if (fd < 0)
+        return bus_error_from_gerror(error, gerror);
+    return reply_fd(m, fd);
+}
+
+static int get_console_log(Daemon *d, sd_bus_message *m, CirObject *vm, sd_bus_error *error)
+{
+    g_autoptr(GError) gerror = NULL;
+    g_autoptr(sd_bus_message) reply = NULL;
+    const char *port;
+    uint64_t max_bytes;
+    unsigned number;
+    int r = sd_bus_message_read(m, "st", &port, &max_bytes);
+
+    if (r < 0 || (r = parse_port(port, &number, error)) < 0)
+        return r;
+    if (max_bytes > CONSOLE_LOG_MAX)
+        return sd_bus_error_setf(error, CIRRINA_ERROR_NAME_INVALID_ARGUMENT,
+                                 "max_bytes=%" PRIu64 " is out of range: at most %" PRIu64,
+                                 max_bytes, CONSOLE_LOG_MAX);
+    g_autoptr(GBytes) log = lifecycle_console_log(d->lifecycle, vm, number, (size_t)max_bytes,
+                                                  &gerror);
+    if (!log)
+        return bus_error_from_gerror(error, gerror);
+    gsize len;
+    const void *data = g_bytes_get_data(log, &len);
+    r = sd_bus_message_new_method_return(m, &reply);
+    if (r >= 0)
+        r = sd_bus_message_append_array(reply, 'y', data ? data : "", len);
+    return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int open_display(Daemon *d, sd_bus_message *m, CirObject *vm, sd_bus_error *error)
+{
+    static const char *const keys[] = {NULL};
+    g_autoptr(GHashTable) options = NULL;
+    g_autoptr(GError) gerror = NULL;
+    int r = bus_read_options(m, keys, NULL, &options, error);
+
+    if (r < 0)
+        return r;
+    int fd = lifecycle_open_display(d->lifecycle, vm, &gerror);
+    if (fd < 0)
+        return bus_error_from_gerror(error, gerror);
+    return reply_fd(m, fd);
+}
+
+#define CONSOLE_METHOD(name, impl)                                                                 \
+    static int name(sd_bus_message *m, void *userdata, sd_bus_error *error)                        \
+    {                                                                                              \
+        return bus_run_authorized(m, "org.cirrina.vm.console", impl, error);                       \
+    }
+CONSOLE_METHOD(method_open_console, open_console)
+CONSOLE_METHOD(method_get_console_log, get_console_log)
+CONSOLE_METHOD(method_open_display, open_display)
+
 #define POWER_METHOD(name, impl)                                                                   \
     static int name(sd_bus_message *m, void *userdata, sd_bus_error *error)                        \
     {                                                                                              \
@@ -168,6 +275,10 @@ static const sd_bus_vtable vm_methods[] = {
     SD_BUS_METHOD("Reset", "", "", method_reset, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("GetLaunchPlan", "s", "asa{ss}", method_get_launch_plan,
                   SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("OpenConsole", "sa{sv}", "h", method_open_console, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("GetConsoleLog", "st", "ay", method_get_console_log,
+                  SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("OpenDisplay", "a{sv}", "h", method_open_display, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_VTABLE_END,
 };
 

@@ -9,8 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "console/serial.h"
 #include "core/errors.h"
 #include "core/supervisor.h"
+#include <netdb.h>
+#include <sys/un.h>
 
 #define START_TIMEOUT_US (60 * G_USEC_PER_SEC)
 #define READY_POLL_MS 20 /* QEMU answers its monitor 40-60 ms after exec under TCG */
@@ -48,7 +51,10 @@ struct VmRun {
     GArray *start_waiters, *stop_waiters;
     gint64 restart_window_start;
     unsigned restarts;
+    SerialMux *serial[4]; /* com1..com4, kept across guest reboots */
 };
+
+static void free_consoles(VmRun *run);
 
 /* --- helpers --- */
 
@@ -141,6 +147,7 @@ static void run_free(VmRun *run, const GError *error)
 {
     run_clear_timers(run);
     supervised_free(run->proc);
+    free_consoles(run);
     waiters_finish(run->start_waiters, error);
     waiters_finish(run->stop_waiters, error);
     g_array_unref(run->start_waiters);
@@ -159,8 +166,88 @@ static void run_remove(VmRun *run, const GError *error)
 
 static HvInstance run_instance(VmRun *run)
 {
-    return (HvInstance){run->proc ? supervised_pid(run->proc) : 0, run->run_dir,
-                        run->launch_name};
+    return (HvInstance){run->proc ? supervised_pid(run->proc) : 0, run->uuid, run->run_dir,
+                        run->launch_name, run->vnc_port};
+}
+
+/* A connected socket to "unix:PATH" or "tcp:HOST:PORT", or an opened
+ * device for a plain path. */
+static int open_endpoint(const char *endpoint, GError **error)
+{
+    int fd = -1;
+
+    if (g_str_has_prefix(endpoint, "unix:")) {
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        g_strlcpy(addr.sun_path, endpoint + 5, sizeof(addr.sun_path));
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+            close(fd);
+            fd = -1;
+        }
+    } else if (g_str_has_prefix(endpoint, "tcp:")) {
+        g_autofree char *host = g_strdup(endpoint + 4);
+        char *colon = strrchr(host, ':');
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+        if (colon) {
+            *colon = '\0';
+            if (getaddrinfo(host, colon + 1, &hints, &ai) == 0) {
+                fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+                    close(fd);
+                    fd = -1;
+                }
+                freeaddrinfo(ai);
+            }
+        }
+    } else {
+        fd = open(endpoint, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    }
+    if (fd < 0)
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_FAILED, "Cannot reach %s: %s", endpoint,
+                    g_strerror(errno));
+    return fd;
+}
+
+static char *serial_log_path(Lifecycle *lc, const char *uuid, unsigned port)
+{
+    g_autofree char *dir = g_build_filename(lc->run_dir, "vm", uuid, NULL);
+    g_autofree char *name = g_strdup_printf("com%u.log", port);
+    return g_build_filename(dir, name, NULL);
+}
+
+/* Connects cirrinad to every serial port of the running VM. */
+static void attach_consoles(VmRun *run)
+{
+    CirVM *vm = (CirVM *)run_vm(run);
+    HvInstance inst = run_instance(run);
+
+    for (unsigned port = 1; vm && port <= vm->serial_ports && port <= 4; port++) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *endpoint = run->driver->serial_endpoint(&inst, port);
+        g_autofree char *log = serial_log_path(run->lc, run->uuid, port);
+        struct stat st;
+
+        if (!run->serial[port - 1])
+            run->serial[port - 1] = serial_mux_new(endpoint, log);
+        if (serial_mux_has_vm(run->serial[port - 1]))
+            continue;
+        if (stat(endpoint, &st) == 0 && S_ISSOCK(st.st_mode)) {
+            g_autofree char *unix_endpoint = g_strconcat("unix:", endpoint, NULL);
+            g_free(endpoint);
+            endpoint = g_steal_pointer(&unix_endpoint);
+        }
+        int fd = open_endpoint(endpoint, &error);
+        if (fd < 0)
+            g_warning("VM %s: com%u: %s", run->uuid, port, error->message);
+        else
+            serial_mux_attach_vm(run->serial[port - 1], fd);
+    }
+}
+
+static void free_consoles(VmRun *run)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(run->serial); i++)
+        g_clear_pointer(&run->serial[i], serial_mux_free);
 }
 
 /* --- the spec of a VM --- */
@@ -230,9 +317,8 @@ static bool spec_build(Lifecycle *lc, const CirVM *vm, const char *launch_name,
         n->backend = nic->sw[0] ? HV_NET_TAP : HV_NET_USER;
         n->ifname = nic->sw[0] ? hold(h, nic_tap_name(nic)) : NULL;
     }
-    g_autofree char *short_id = g_strndup(vm->base.uuid, 8);
     for (uint32_t port = 0; port < vm->serial_ports && port < 4; port++)
-        s->com_devices[port] = hold(h, g_strdup_printf("/dev/nmdm-%s.%uA", short_id, port + 1));
+        s->com_devices[port] = hold(h, hv_nmdm_device(vm->base.uuid, port + 1, 'A'));
     return true;
 }
 
@@ -349,6 +435,13 @@ static char *log_tail(const char *run_dir)
 static void on_process_exit(Supervised *proc, bool status_known, int status, void *data);
 static gboolean ready_poll(gpointer data);
 
+static void became_running(VmRun *run)
+{
+    set_state(run, "running", NULL);
+    attach_consoles(run);
+    waiters_finish(run->start_waiters, NULL);
+}
+
 static bool launch(VmRun *run, GError **error)
 {
     Lifecycle *lc = run->lc;
@@ -392,7 +485,7 @@ static bool launch(VmRun *run, GError **error)
     if (run->driver->finish_start)
         run->ready_timer = g_timeout_add(READY_POLL_MS, ready_poll, run);
     else
-        set_state(run, "running", NULL), waiters_finish(run->start_waiters, NULL);
+        became_running(run);
     return true;
 }
 
@@ -411,8 +504,7 @@ static void ready_done(const GError *error, void *data)
         }
         g_warning("VM %s did not become ready: %s", run->uuid, error->message);
     }
-    set_state(run, "running", NULL);
-    waiters_finish(run->start_waiters, NULL);
+    became_running(run);
 }
 
 static gboolean ready_poll(gpointer data)
@@ -428,8 +520,7 @@ static gboolean ready_poll(gpointer data)
         run->ready_timer = g_timeout_add(READY_POLL_MS, ready_poll, run);
     } else {
         g_warning("VM %s: %s", run->uuid, error->message);
-        set_state(run, "running", NULL);
-        waiters_finish(run->start_waiters, NULL);
+        became_running(run);
     }
     return G_SOURCE_REMOVE;
 }
@@ -656,6 +747,7 @@ void lifecycle_recover(Lifecycle *lc)
             g_message("VM '%s' kept running (pid %d): watching it again", vm->base.name,
                       (int)record.pid);
             set_state(run, "running", NULL);
+            attach_consoles(run);
         } else {
             /* It died while we were away: clean up as after any exit. */
             g_autoptr(GError) cleanup_error = NULL;
@@ -756,4 +848,80 @@ void lifecycle_forget(Lifecycle *lc, const char *vm_uuid)
 bool lifecycle_kvm_available(Lifecycle *lc)
 {
     return lc->kvm;
+}
+
+/* --- consoles and displays --- */
+
+static VmRun *running_run(Lifecycle *lc, CirObject *vm, GError **error)
+{
+    VmRun *run = g_hash_table_lookup(lc->runs, vm->uuid);
+
+    if (!run || !run->proc || strcmp(((CirVM *)vm)->state, "running") != 0) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_BUSY, "The VM '%s' is %s; start it first",
+                    vm->name, ((CirVM *)vm)->state);
+        return NULL;
+    }
+    return run;
+}
+
+static bool check_port(CirObject *vm, unsigned port, GError **error)
+{
+    uint32_t ports = ((CirVM *)vm)->serial_ports;
+
+    if (port < 1 || port > ports) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
+                    "The VM '%s' has no com%u (SerialPorts=%u)", vm->name, port, ports);
+        return false;
+    }
+    return true;
+}
+
+int lifecycle_open_console(Lifecycle *lc, CirObject *vm, unsigned port, size_t history,
+                           GError **error)
+{
+    VmRun *run = running_run(lc, vm, error);
+
+    if (!run || !check_port(vm, port, error))
+        return -1;
+    SerialMux *mux = run->serial[port - 1];
+    if (!mux || !serial_mux_has_vm(mux)) {
+        attach_consoles(run);
+        mux = run->serial[port - 1];
+    }
+    if (!mux || !serial_mux_has_vm(mux)) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_FAILED,
+                    "com%u of the VM '%s' is not connected", port, vm->name);
+        return -1;
+    }
+    return serial_mux_open_client(mux, history, error);
+}
+
+GBytes *lifecycle_console_log(Lifecycle *lc, CirObject *vm, unsigned port, size_t max_bytes,
+                              GError **error)
+{
+    g_autofree char *log = serial_log_path(lc, vm->uuid, port);
+
+    if (port < 1 || port > 4) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
+                    "There is no com%u: ports are com1 to com4", port);
+        return NULL;
+    }
+    return serial_log_tail(log, max_bytes, error);
+}
+
+int lifecycle_open_display(Lifecycle *lc, CirObject *vm, GError **error)
+{
+    VmRun *run = running_run(lc, vm, error);
+
+    if (!run)
+        return -1;
+    if (strcmp(((CirVM *)vm)->display, "vnc") != 0) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_FOUND,
+                    "The VM '%s' has no display (Display=%s)", vm->name,
+                    ((CirVM *)vm)->display);
+        return -1;
+    }
+    HvInstance inst = run_instance(run);
+    g_autofree char *endpoint = run->driver->display_endpoint(&inst);
+    return open_endpoint(endpoint, error);
 }

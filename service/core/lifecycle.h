@@ -48,6 +48,16 @@ bool lifecycle_reset(Lifecycle *lc, CirObject *vm, GError **error);
  * configured one). */
 HvPlan *lifecycle_plan(Lifecycle *lc, CirObject *vm, const char *hypervisor, GError **error);
 
+/* A client end of serial port (1-4) of the running VM, after history bytes
+ * of recent output; -1 with error otherwise. */
+int lifecycle_open_console(Lifecycle *lc, CirObject *vm, unsigned port, size_t history,
+                           GError **error);
+/* The tail of a port's log; also after the VM stopped. */
+GBytes *lifecycle_console_log(Lifecycle *lc, CirObject *vm, unsigned port, size_t max_bytes,
+                              GError **error);
+/* A socket connected to the running VM's VNC server. */
+int lifecycle_open_display(Lifecycle *lc, CirObject *vm, GError **error);
+
 /* Removes what a deleted VM kept on disk (UEFI vars, run directory). */
 void lifecycle_forget(Lifecycle *lc, const char *vm_uuid);
 bool lifecycle_kvm_available(Lifecycle *lc);

@@ -723,6 +723,17 @@ static bool bhyve_reset(const HvInstance *inst, GError **error)
     return host_runv(error, "bhyvectl", vm_arg, "--force-reset");
 }
 
+/* bhyve opens the A side of each nmdm pair; cirrinad reads the B side. */
+static char *bhyve_serial_endpoint(const HvInstance *inst, unsigned port)
+{
+    return hv_nmdm_device(inst->vm_uuid, port, 'B');
+}
+
+static char *bhyve_display_endpoint(const HvInstance *inst)
+{
+    return g_strdup_printf("tcp:127.0.0.1:%u", inst->vnc_port);
+}
+
 const HvDriver hv_bhyve_driver = {
     .name = "bhyve",
     .plan = bhyve_plan,
@@ -730,4 +741,6 @@ const HvDriver hv_bhyve_driver = {
     .cleanup = bhyve_cleanup,
     .powerdown = bhyve_powerdown,
     .reset = bhyve_reset,
+    .serial_endpoint = bhyve_serial_endpoint,
+    .display_endpoint = bhyve_display_endpoint,
 };

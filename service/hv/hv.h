@@ -86,8 +86,10 @@ typedef struct {
 /* A running VM's process, as the driver needs it. */
 typedef struct {
     int pid;
+    const char *vm_uuid;
     const char *run_dir;
     const char *launch_name;
+    uint16_t vnc_port;
 } HvInstance;
 
 /* Called once an asynchronous request finished; error NULL on success. */
@@ -109,7 +111,14 @@ typedef struct {
     bool (*powerdown)(const HvInstance *inst, GError **error);
     /* Resets the VM as a reset button would. */
     bool (*reset)(const HvInstance *inst, GError **error);
+    /* The host end of serial port (1-4): a unix socket or a device. */
+    char *(*serial_endpoint)(const HvInstance *inst, unsigned port);
+    /* The VNC server: "unix:PATH" or "tcp:HOST:PORT". */
+    char *(*display_endpoint)(const HvInstance *inst);
 } HvDriver;
+
+/* bhyve's nmdm device for a port, side 'A' (bhyve's) or 'B' (ours). */
+char *hv_nmdm_device(const char *vm_uuid, unsigned port, char side);
 
 extern const HvDriver hv_qemu_driver;
 extern const HvDriver hv_bhyve_driver;

@@ -45,3 +45,9 @@ const HvDriver *hv_driver_by_name(const char *name)
         return &hv_bhyve_driver;
     return NULL;
 }
+
+char *hv_nmdm_device(const char *vm_uuid, unsigned port, char side)
+{
+    g_autofree char *short_id = g_strndup(vm_uuid, 8);
+    return g_strdup_printf("/dev/nmdm-%s.%u%c", short_id, port, side);
+}

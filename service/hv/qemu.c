@@ -106,12 +106,10 @@ static void plan_devices(HvPlan *plan, const HvSpec *spec)
     const CirVM *vm = spec->vm;
 
     for (uint32_t port = 1; port <= vm->serial_ports; port++) {
-        /* The log exists even when nobody is attached. */
+        /* cirrinad connects to it from the start and keeps the log. */
         hv_plan_add_arg(plan, "-chardev");
-        hv_plan_add_argf(plan,
-                         "socket,id=com%u,path=%s/com%u.sock,server=on,wait=off,"
-                         "logfile=%s/com%u.log,logappend=on",
-                         port, spec->run_dir, port, spec->run_dir, port);
+        hv_plan_add_argf(plan, "socket,id=com%u,path=%s/com%u.sock,server=on,wait=off", port,
+                         spec->run_dir, port);
         hv_plan_add_arg(plan, "-device");
         hv_plan_add_argf(plan, "isa-serial,chardev=com%u", port);
     }
@@ -260,6 +258,17 @@ static bool qemu_reset(const HvInstance *inst, GError **error)
     return qemu_command(inst, "system_reset", error);
 }
 
+static char *qemu_serial_endpoint(const HvInstance *inst, unsigned port)
+{
+    g_autofree char *name = g_strdup_printf("com%u.sock", port);
+    return g_build_filename(inst->run_dir, name, NULL);
+}
+
+static char *qemu_display_endpoint(const HvInstance *inst)
+{
+    return g_strdup_printf("unix:%s/vnc.sock", inst->run_dir);
+}
+
 const HvDriver hv_qemu_driver = {
     .name = "qemu",
     .plan = qemu_plan,
@@ -268,4 +277,6 @@ const HvDriver hv_qemu_driver = {
     .finish_start = qemu_finish_start,
     .powerdown = qemu_powerdown,
     .reset = qemu_reset,
+    .serial_endpoint = qemu_serial_endpoint,
+    .display_endpoint = qemu_display_endpoint,
 };
