@@ -10,8 +10,10 @@ guest's serial console:
           blank (QMP screendump), ACPI power button (QMP system_powerdown)
           -> CIRRINA-GUEST-POWEROFF and QEMU exits
   dhcp    virtio-net on QEMU user networking, cirrina.dhcp=1 ->
-          CIRRINA-IP 10.0.2.15; `poweroff -f` typed -> QEMU exits
-  static  e1000, cirrina.ip=10.0.0.2/24 -> CIRRINA-IP and the address on eth0
+          CIRRINA-IP 10.0.2.15; system_powerdown right at the marker
+          (the guest listens to the power button by then) -> QEMU exits
+  static  e1000, cirrina.ip=10.0.0.2/24 -> CIRRINA-IP and the address on
+          eth0; `poweroff -f` typed -> QEMU exits
 
 Usage: test_guest_boot.py [CASE...]   (default: all)
 Environment: CIRRINA_CACHE_DIR (ISO cache), CIRRINA_TEST_ACCEL (default
@@ -178,8 +180,13 @@ class Guest:
         self.qemu_log.close()
 
     def tail(self, n=40):
+        """The end of the console output and QEMU's own messages."""
         text = self.output.decode(errors="replace").replace("\r", "")
-        return "\n".join(text.splitlines()[-n:])
+        lines = ["# console:"] + text.splitlines()[-n:]
+        self.qemu_log.flush()
+        with open(self.qemu_log.name, errors="replace") as f:
+            lines += ["# qemu:"] + f.read().splitlines()[-10:]
+        return "\n".join(lines)
 
 
 def line(pattern):
@@ -273,8 +280,8 @@ def case_dhcp(workdir):
         m = re.search(line(rb"CIRRINA-IP (\S+)"), g.output, re.M)
         if not m or m[1] != b"10.0.2.15":
             raise Fail(f"no CIRRINA-IP 10.0.2.15 line ({m and m[1]})")
-        shell_check(g)
-        g.type("poweroff -f")
+        g.qmp("system_powerdown")
+        g.expect(line(rb"CIRRINA-GUEST-POWEROFF"), POWEROFF_TIMEOUT)
         rc = g.wait_exit(POWEROFF_TIMEOUT)
         if rc != 0:
             raise Fail(f"QEMU exit status {rc}")
