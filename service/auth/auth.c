@@ -20,6 +20,7 @@ typedef struct {
     void *userdata;
     GDestroyNotify userdata_free;
     PolkitCheck *check;
+    bool interactive;
 } PendingCall;
 
 Auth *auth_new(AuthMode mode)
@@ -102,10 +103,17 @@ static void polkit_answered(const PolkitResult *result, void *data)
     else if (result->error)
         sd_bus_reply_method_errorf(p->m, SD_BUS_ERROR_ACCESS_DENIED,
                                    "Not authorized for %s: %s", p->action, result->error);
-    else if (result->challenge)
+    else if (result->challenge && !p->interactive)
         sd_bus_reply_method_errorf(p->m, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
                                    "Authentication is required for %s; call again allowing "
                                    "interactive authorization",
+                                   p->action);
+    else if (result->challenge)
+        /* The caller allowed it, yet polkit still wants a challenge: no
+         * authentication agent answered for this user. */
+        sd_bus_reply_method_errorf(p->m, SD_BUS_ERROR_ACCESS_DENIED,
+                                   "Authentication is required for %s, but no authentication "
+                                   "agent is running for the caller",
                                    p->action);
     else
         sd_bus_reply_method_errorf(p->m, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized for %s",
@@ -142,9 +150,8 @@ int auth_check(Auth *auth, sd_bus_message *m, const char *action, const char *co
     p->then = then;
     p->userdata = userdata;
     p->userdata_free = userdata_free;
-    p->check = polkit_check_start(m, action, details,
-                                  sd_bus_message_get_allow_interactive_authorization(m) > 0,
-                                  polkit_answered, p, error);
+    p->interactive = sd_bus_message_get_allow_interactive_authorization(m) > 0;
+    p->check = polkit_check_start(m, action, details, p->interactive, polkit_answered, p, error);
     if (!p->check) {
         p->userdata_free = userdata_free;
         pending_free(p);

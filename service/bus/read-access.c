@@ -6,9 +6,9 @@
  * user) and connections polkit allowed within the last READ_ALLOW_SECONDS
  * go on to sd-bus; for any other the call is held while polkit is asked
  * and, once allowed, answered here with what sd-bus would have answered,
- * and the connection is remembered. Introspect and Peer stay open (they
- * show the API, not the VMs), and so do the Manager's host facts
- * (Version, Hypervisor, HostCPUs, HostMemory). */
+ * and the connection is remembered. Introspect and Peer stay open: they
+ * show the API and the objects' paths (UUIDs), never their settings; so do
+ * the Manager's host facts (Version, Hypervisor, HostCPUs, HostMemory). */
 #include <string.h>
 
 #include "bus/object.h"
@@ -115,9 +115,13 @@ static int answer_read(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_OBJECT, "Unknown object '%s'.",
                                  sd_bus_message_get_path(m));
     if (strcmp(iface, bus_object_interface(obj->kind)) != 0) {
-        if (property || strncmp(iface, "org.freedesktop.DBus.", 21) != 0)
+        /* As sd-bus answers: the standard interfaces have no properties. */
+        if (strncmp(iface, "org.freedesktop.DBus.", 21) != 0)
             return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_INTERFACE,
                                      "Unknown interface '%s'.", iface);
+        if (property)
+            return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY,
+                                     "Unknown interface %s or property %s.", iface, property);
         r = sd_bus_message_append(reply, "a{sv}", 0);
     } else if (property) {
         r = bus_append_property(reply, obj, property, true);

@@ -56,12 +56,12 @@ class SerialLog:
                              f'{self.path}; the console ends with:\n{tail}')
 
 
-def type_into_console(socket_path, line):
-    """Types line (and Enter) on the guest's serial port."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.connect(socket_path)
-        s.sendall(line.encode() + b'\n')
-        time.sleep(0.5)   # let QEMU read it before the connection closes
+def type_into_console(fd, line):
+    """Types line (and Enter) on the guest's serial port, through a console
+    fd from VM.OpenConsole (cirrinad holds the port itself)."""
+    with socket.socket(fileno=fd) as s:
+        s.sendall(line.encode() + b'\r')
+        time.sleep(0.5)   # let the daemon pass it on before the socket closes
 
 
 def kill_vm_processes(directory):

@@ -123,7 +123,8 @@ class LifecycleTest(CirrinaTestCase):
         seen = self.console.count(guest.READY)
         self.call_vm('Start')
         self.console.wait_count(guest.READY, seen + 1)
-        guest.type_into_console(os.path.join(self.run_dir, 'com1.sock'), 'poweroff -f')
+        fd = self.c.call(self.vm, VM, 'OpenConsole', 'com1', {}, signature='sa{sv}')
+        guest.type_into_console(fd.take(), 'poweroff -f')
         self.assertTrue(wait_until(lambda: self.state() == 'stopped', timeout=60),
                         f'still {self.state()} after the guest powered off')
         self.assertEqual(self.c.get(self.vm, VM, 'ExitReason'), 'poweroff')

@@ -709,6 +709,10 @@ class Harness:
             self._bus_log.close()
             self.bus_proc = None
         self._remove_leftover_links()
+        if self.tmp:
+            # VMs outlive the daemon by design (own sessions): end any left
+            # from this test, whatever ran them (QEMU, the bhyve stand-in).
+            subprocess.run(['pkill', '-KILL', '-f', self.tmp], check=False)
         if self.tmp and os.path.isdir(self.tmp):
             self.saved_log = self.log_text()
             if os.environ.get('CIRRINA_TEST_KEEP'):
@@ -917,3 +921,605 @@ class CirrinaTestCase(unittest.TestCase):
         except dbus.exceptions.DBusException as e:
             self.fail(f'{what or getattr(fn, "__name__", "the call")} failed with '
                       f'{e.get_dbus_name()}: {e.get_dbus_message()}')
+
+
+# ------------------------------------------------ polkit: a real polkitd
+#
+# PolkitHarness is a Harness whose world also has a real polkitd, with
+# Cirrina's policy (polkit/org.cirrina.policy) and the test's rules, and a
+# few test users and groups. Nothing on the host changes: polkitd runs in a
+# private mount namespace where temporary copies replace the actions and
+# rules directories and /etc/passwd and /etc/group. The bus's dbus-daemon
+# runs in such a namespace too (with the same passwd and group): it refuses
+# connections from a uid it cannot resolve, and the test users exist only
+# there. Callers are started with setpriv and numeric ids, which need no
+# names.
+#
+#     h = PolkitHarness('label', fake_bhyve=True)
+#     h.start()                                # bus, polkitd, cirrinad
+#     h.set_rules({'50-test.rules': 'polkit.addRule(...)'})   # reloaded
+#     h.run_as(ALICE, [(path, iface, method, args)], interactive=True)
+#     h.stop_polkit(); h.start_polkit()
+
+POLKIT_NAME = 'org.freedesktop.PolicyKit1'
+POLKIT_PATH = '/org/freedesktop/PolicyKit1/Authority'
+POLKIT_IFACE = 'org.freedesktop.PolicyKit1.Authority'
+POLKIT_BUS_POLICY = '/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf'
+POLKITD_CANDIDATES = ('/usr/lib/polkit-1/polkitd', '/usr/libexec/polkitd',
+                      '/usr/libexec/polkit-1/polkitd', '/usr/lib/policykit-1/polkitd')
+POLKIT_ACTIONS_DIR = '/usr/share/polkit-1/actions'
+POLKIT_RULES_DIRS = ('/etc/polkit-1/rules.d', '/usr/share/polkit-1/rules.d')
+E_INTERACTIVE = 'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired'
+
+# The test users (uid = their own primary group's gid) and groups, as
+# polkitd and the bus see them.
+ALICE, BOB, CAROL = 'cirrina-alice', 'cirrina-bob', 'cirrina-carol'
+TEST_USERS = {ALICE: 64001, BOB: 64002, CAROL: 64003}
+TEST_GROUPS = {'cirrina-admins': (64010, [ALICE]), 'lab-admins': (64011, [BOB])}
+
+# Rules whose file name sorts first: answer the harness's probe (see
+# PolkitHarness.set_rules) and nothing else.
+_PROBE_RULES = '00-cirrina-test-probe.rules'
+_PROBE_DETAIL = 'cirrina.test.probe'
+
+
+def polkitd_path():
+    for p in POLKITD_CANDIDATES:
+        if os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def require_polkit():
+    """Skips when polkitd or unshare is missing (and as require_environment)."""
+    require_environment()
+    if not polkitd_path():
+        raise unittest.SkipTest('polkitd is not installed (looked for '
+                                + ', '.join(POLKITD_CANDIDATES) + ')')
+    for tool in ('unshare', 'setpriv', 'mount'):
+        if not shutil.which(tool):
+            raise unittest.SkipTest(f'{tool} is not installed')
+
+
+_CALLER_SCRIPT = r'''
+import json, os, sys, time
+from gi.repository import Gio, GLib
+
+def canon(v):
+    """A GVariant as JSON, every value with its D-Bus type, dictionaries
+    sorted (their order carries no meaning)."""
+    t = v.get_type_string()
+    if t == "v":
+        return ["v", canon(v.get_variant())]
+    if t.startswith("a{"):
+        items = [[canon(v.get_child_value(i).get_child_value(0)),
+                  canon(v.get_child_value(i).get_child_value(1))] for i in range(v.n_children())]
+        items.sort(key=lambda kv: json.dumps(kv, sort_keys=True, default=repr))
+        return [t, items]
+    if t[0] in "a(":
+        return [t, [canon(v.get_child_value(i)) for i in range(v.n_children())]]
+    return [t, v.unpack()]
+
+calls = json.load(sys.stdin)
+out = {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(), "results": []}
+address = os.environ["DBUS_SYSTEM_BUS_ADDRESS"]
+go = os.environ.get("CIRRINA_CALLER_WAIT_FOR")
+if go:
+    deadline = time.monotonic() + 30
+    while not os.path.exists(go) and time.monotonic() < deadline:
+        time.sleep(0.01)
+flags_bus = (Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+             Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION)
+shared = Gio.DBusConnection.new_for_address_sync(address, flags_bus, None, None)
+for c in calls:
+    bus = (Gio.DBusConnection.new_for_address_sync(address, flags_bus, None, None)
+           if c.get("fresh") else shared)
+    flags = Gio.DBusCallFlags.NO_AUTO_START
+    if c.get("interactive"):
+        flags |= Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION
+    start = time.monotonic()
+    try:
+        params = GLib.Variant.parse(None, c["args"], None, None) if c["args"] else None
+        reply, fds = bus.call_with_unix_fd_list_sync(
+            c["dest"], c["path"], c["iface"], c["method"], params, None, flags,
+            c.get("timeout", 30000), None, None)
+        r = {"value": reply.unpack() if reply is not None else None,
+             "typed": canon(reply) if reply is not None else None,
+             "fds": fds.get_length() if fds is not None else 0}
+        for fd in (fds.steal_fds() if fds is not None else []):
+            os.close(fd)
+    except GLib.Error as e:
+        name = Gio.DBusError.get_remote_error(e)
+        message = e.message
+        if name and message.startswith("GDBus.Error:" + name + ": "):
+            message = message[len("GDBus.Error:" + name + ": "):]
+        r = {"error": name, "message": message}
+    r["seconds"] = time.monotonic() - start
+    r["sender"] = bus.get_unique_name()
+    out["results"].append(r)
+    if bus is not shared:
+        bus.close_sync(None)
+json.dump(out, sys.stdout, default=repr)
+'''
+
+
+class CallerProcess:
+    """A run_as caller started in the background; result() waits for it."""
+
+    def __init__(self, proc, what):
+        self.proc = proc
+        self.what = what
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def result(self, timeout=120):
+        out, err = self.proc.communicate(timeout=timeout)
+        if self.proc.returncode != 0:
+            raise HarnessError(f'the caller {self.what} failed ({self.proc.returncode}):\n'
+                               + err.decode('utf-8', 'replace'))
+        return json.loads(out)
+
+
+class PolkitHarness(Harness):
+    """A Harness with a real polkitd and the test users (see above).
+
+    fake_bhyve: the daemon runs with Hypervisor=bhyve, the stand-ins of
+    tests/data/fake-bhyve on its PATH and dummy firmware, so that the power
+    methods work (see test_bhyve_lifecycle.py); the stand-ins record their
+    calls in self.fake_dir. polkit=False: no polkitd (start_polkit() later).
+    policy: the actions file polkitd reads (the project's by default)."""
+
+    def __init__(self, label='cirrina-polkit', fake_bhyve=False, polkit=True, policy=None,
+                 **kwargs):
+        if fake_bhyve:
+            kwargs.setdefault('hypervisor', 'bhyve')
+        super().__init__(label, **kwargs)
+        self.fake_bhyve = fake_bhyve
+        self.want_polkit = polkit
+        self.policy = policy or os.path.join(source_root(), 'polkit', 'org.cirrina.policy')
+        self.polkit_proc = None
+        self._polkit_log = None
+        self.polkit_starts = 0
+        self.rules_generation = 0
+        self.rules_reloads = 0      # rule changes polkitd picked up by itself
+        self.rules_restarts = 0     # rule changes that needed a polkitd restart
+
+    # ---- paths of the polkit world
+
+    @property
+    def polkit_dir(self):
+        return self.path('polkit')
+
+    @property
+    def actions_dir(self):
+        return self.path('polkit', 'actions')
+
+    @property
+    def rules_dir(self):
+        return self.path('polkit', 'rules.d')
+
+    @property
+    def polkit_log_path(self):
+        return self.path('polkitd.log')
+
+    @property
+    def fake_dir(self):
+        return self.path('files')
+
+    def polkit_log_text(self):
+        return self._read(self.polkit_log_path) if self.tmp else ''
+
+    # ---- the world
+
+    def start(self):
+        require_polkit()
+        return super().start()
+
+    def _prepare_polkit_files(self):
+        os.makedirs(self.actions_dir)
+        os.makedirs(self.rules_dir)
+        os.makedirs(self.path('polkit', 'empty'))
+        for d in (self.polkit_dir, self.actions_dir, self.rules_dir, self.path('polkit', 'empty')):
+            os.chmod(d, 0o755)   # polkitd reads them as user polkitd
+        shutil.copy(self.policy, os.path.join(self.actions_dir, 'org.cirrina.policy'))
+        own = os.path.join(POLKIT_ACTIONS_DIR, 'org.freedesktop.policykit.policy')
+        if os.path.isfile(own):
+            shutil.copy(own, self.actions_dir)
+        with open('/etc/passwd', encoding='utf-8') as f:
+            passwd = f.read()
+        with open('/etc/group', encoding='utf-8') as f:
+            group = f.read()
+        taken_uids = {line.split(':')[2] for line in passwd.splitlines() if line.count(':') >= 6}
+        taken_gids = {line.split(':')[2] for line in group.splitlines() if line.count(':') >= 3}
+        taken_names = ({line.split(':')[0] for line in passwd.splitlines()} |
+                       {line.split(':')[0] for line in group.splitlines()})
+        for name, uid in TEST_USERS.items():
+            if str(uid) in taken_uids or str(uid) in taken_gids or name in taken_names:
+                raise HarnessError(f'the host already has the uid/gid {uid} or the name {name}; '
+                                   'the polkit tests need them free')
+        for name, (gid, _) in TEST_GROUPS.items():
+            if str(gid) in taken_gids or name in taken_names:
+                raise HarnessError(f'the host already has the gid {gid} or the group {name}')
+        passwd = passwd.rstrip('\n') + '\n' + ''.join(
+            f'{name}:x:{uid}:{uid}:Cirrina test user:/nonexistent:/usr/sbin/nologin\n'
+            for name, uid in TEST_USERS.items())
+        group = group.rstrip('\n') + '\n' + ''.join(
+            f'{name}:x:{uid}:\n' for name, uid in TEST_USERS.items()) + ''.join(
+            f'{name}:x:{gid}:{",".join(members)}\n' for name, (gid, members) in TEST_GROUPS.items())
+        for name, text in (('passwd', passwd), ('group', group)):
+            p = self.path('polkit', name)
+            with open(p, 'w', encoding='utf-8') as f:
+                f.write(text)
+            os.chmod(p, 0o644)
+        self._write_probe_rules()
+
+    def _namespace_script(self, binds):
+        """sh -c text: bind-mounts binds ([(source, target)]) in a private
+        mount namespace, then execs "$@" (with $0 = sh)."""
+        lines = ['set -e']
+        for source, target in binds:
+            lines.append(f"mount --bind '{source}' '{target}'")
+        # A running nscd would answer name lookups with the host's view.
+        lines.append(f"if [ -d /run/nscd ]; then mount --bind '{self.path('polkit', 'empty')}' "
+                     "/run/nscd; fi")
+        lines.append('exec "$@"')
+        return '; '.join(lines)
+
+    def _identity_binds(self):
+        return [(self.path('polkit', 'passwd'), '/etc/passwd'),
+                (self.path('polkit', 'group'), '/etc/group')]
+
+    def _start_bus(self):
+        """Harness._start_bus, but dbus-daemon runs in a mount namespace
+        where the test users exist, and the bus config lets user polkitd
+        own org.freedesktop.PolicyKit1 (the host's own bus policy file for
+        it is included); then polkitd is started."""
+        self._prepare_polkit_files()
+        policy = os.path.join(source_root(), 'dbus', 'org.cirrina.conf')
+        if not os.path.isfile(policy):
+            raise HarnessError(f'the bus policy {policy} does not exist; '
+                               'the test bus includes the real one')
+        if not os.path.isfile(POLKIT_BUS_POLICY):
+            raise HarnessError(f'{POLKIT_BUS_POLICY} (installed with polkitd) is missing: '
+                               'without it polkitd may not own its name on the test bus')
+        template = os.path.join(source_root(), 'tests', 'data', 'system-bus.conf')
+        with open(template, encoding='utf-8') as f:
+            text = f.read()
+        for placeholder in ('@CIRRINA_BUS_POLICY@', '@CIRRINA_BUS_ADDRESS@', '</busconfig>'):
+            if placeholder not in text:
+                raise HarnessError(f'{template} lacks {placeholder}')
+        socket_path = self.path('system_bus_socket')
+        conf = self.path('system-bus.conf')
+        with open(conf, 'w', encoding='utf-8') as f:
+            f.write(text.replace('@CIRRINA_BUS_POLICY@', policy)
+                    .replace('@CIRRINA_BUS_ADDRESS@', 'unix:path=' + socket_path)
+                    .replace('</busconfig>', '  <include ignore_missing="yes">'
+                             f'{POLKIT_BUS_POLICY}</include>\n</busconfig>'))
+        self._bus_log = open(self.path('dbus-daemon.log'), 'wb')
+        self.bus_proc = subprocess.Popen(
+            ['unshare', '--mount', '--propagation', 'private',
+             'sh', '-c', self._namespace_script(self._identity_binds()), 'sh',
+             'dbus-daemon', '--config-file=' + conf, '--print-address', '--nofork',
+             '--nopidfile'],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._bus_log,
+            start_new_session=True)
+        line = _read_line(self.bus_proc.stdout, START_TIMEOUT)
+        if not line:
+            self.bus_proc.kill()
+            self.bus_proc.wait()
+            raise HarnessError('dbus-daemon (in its mount namespace) did not print its address '
+                               f'within {START_TIMEOUT:.0f} s:\n'
+                               + self._read(self.path('dbus-daemon.log')))
+        self.address = line.decode().strip()
+        self._control = dbus.bus.BusConnection(self.address)
+        if self.want_polkit:
+            self.start_polkit()
+
+    def _write_config(self):
+        if self.fake_bhyve:
+            for name in ('BHYVE_UEFI_CODE.fd', 'BHYVE_UEFI_VARS.fd'):
+                with open(self.path('files', name), 'wb') as f:
+                    f.write(b'\0' * 4096)
+            fakes = os.path.join(source_root(), 'tests', 'data', 'fake-bhyve')
+            self.extra_config += ('[firmware]\n'
+                                  f'UEFICode={self.path("files", "BHYVE_UEFI_CODE.fd")}\n'
+                                  f'UEFIVars={self.path("files", "BHYVE_UEFI_VARS.fd")}\n')
+            self.extra_env.setdefault('PATH', fakes + ':' + os.environ.get('PATH', '/usr/bin:/bin'))
+            self.extra_env.setdefault('CIRRINA_FAKE_BHYVE_DIR', self.fake_dir)
+        super()._write_config()
+
+    def fake_calls(self):
+        """The fake bhyve/bhyvectl command lines recorded so far."""
+        try:
+            with open(os.path.join(self.fake_dir, 'calls.log'), encoding='utf-8') as f:
+                return [line.rstrip('\n') for line in f]
+        except FileNotFoundError:
+            return []
+
+    # ---- polkitd
+
+    def polkit_running(self):
+        return self.polkit_proc is not None and self.polkit_proc.poll() is None
+
+    def _name_has_owner(self, name):
+        return bool(self._control.call_blocking(
+            'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+            'NameHasOwner', 's', (name,)))
+
+    def start_polkit(self):
+        """Starts polkitd in its mount namespace and waits for its name."""
+        if self.polkit_running():
+            raise HarnessError('polkitd is already running')
+        self.polkit_starts += 1
+        log = open(self.polkit_log_path, 'ab')
+        log.write(f'===== polkitd start #{self.polkit_starts} =====\n'.encode())
+        log.flush()
+        binds = [(self.actions_dir, POLKIT_ACTIONS_DIR),
+                 (self.rules_dir, POLKIT_RULES_DIRS[0]),
+                 (self.path('polkit', 'empty'), POLKIT_RULES_DIRS[1])] + self._identity_binds()
+        for _, target in binds:
+            if not os.path.exists(target):
+                raise HarnessError(f'{target} does not exist: polkitd is not installed as expected')
+        env = {'DBUS_SYSTEM_BUS_ADDRESS': self.address, 'PATH': '/usr/sbin:/usr/bin:/sbin:/bin',
+               'LANG': 'C.UTF-8'}
+        self.polkit_proc = subprocess.Popen(
+            ['unshare', '--mount', '--propagation', 'private',
+             'sh', '-c', self._namespace_script(binds), 'sh', polkitd_path()],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._name_has_owner(POLKIT_NAME):
+            if self.polkit_proc.poll() is not None:
+                raise HarnessError(f'polkitd exited with status {self.polkit_proc.returncode} '
+                                   f'before owning {POLKIT_NAME}:\n{self.polkit_log_text()}')
+            if time.monotonic() > deadline:
+                raise HarnessError(f'polkitd did not own {POLKIT_NAME} within '
+                                   f'{START_TIMEOUT:.0f} s:\n{self.polkit_log_text()}')
+            time.sleep(0.02)
+
+    def stop_polkit(self):
+        """Stops polkitd and waits until its name is gone from the bus."""
+        if self.polkit_proc is None:
+            return
+        if self.polkit_proc.poll() is None:
+            self.polkit_proc.terminate()
+            try:
+                self.polkit_proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        _killpg(self.polkit_proc.pid)
+        if self.polkit_proc.poll() is None:
+            self.polkit_proc.kill()
+            self.polkit_proc.wait()
+        self.polkit_proc = None
+        if self._control is not None:
+            deadline = time.monotonic() + 5
+            while self._name_has_owner(POLKIT_NAME) and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    def cleanup(self):
+        try:
+            self.stop_polkit()
+        except Exception:
+            if self.polkit_proc is not None:
+                _killpg(self.polkit_proc.pid)
+        super().cleanup()
+
+    # ---- rules
+
+    def _write_file(self, name, text):
+        """Written under another name first: polkitd loads only *.rules and
+        must never see half a file."""
+        tmp = os.path.join(self.rules_dir, '.' + name + '.tmp')
+        with open(tmp, 'w', encoding='utf-8') as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, os.path.join(self.rules_dir, name))
+
+    def _write_probe_rules(self):
+        self._write_file(_PROBE_RULES, (
+            '// Written by the test harness: tells it which rules polkitd has loaded.\n'
+            'polkit.addRule(function(action, subject) {\n'
+            f'    var probe = action.lookup("{_PROBE_DETAIL}");\n'
+            '    if (probe !== undefined && probe !== null && probe !== "") {\n'
+            f'        return probe == "{self.rules_generation}" ? polkit.Result.YES'
+            ' : polkit.Result.NO;\n'
+            '    }\n'
+            '});\n'))
+
+    def _probe(self):
+        """True once polkitd runs the rules of the current generation: the
+        harness asks for an action with the probe detail, for itself."""
+        subject = ('system-bus-name',
+                   {'name': dbus.String(self._control.get_unique_name(), variant_level=1)})
+        action = ('org.freedesktop.policykit.exec'
+                  if os.path.exists(os.path.join(self.actions_dir,
+                                                 'org.freedesktop.policykit.policy'))
+                  else 'org.cirrina.vm.console')
+        details = dbus.Dictionary({_PROBE_DETAIL: str(self.rules_generation)}, signature='ss')
+        try:
+            result = self._control.call_blocking(
+                POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, 'CheckAuthorization',
+                '(sa{sv})sa{ss}us', (subject, action, details, dbus.UInt32(0), ''), timeout=10)
+        except dbus.exceptions.DBusException as e:
+            raise HarnessError(f'polkitd does not answer the harness\'s probe: '
+                               f'{e.get_dbus_name()}: {e.get_dbus_message()}\n'
+                               + self.polkit_log_text())
+        return bool(result[0])
+
+    def set_rules(self, rules, reload_timeout=5.0):
+        """Replaces the test's rules ({file name: JavaScript}) and returns
+        once polkitd runs them: polkitd watches rules.d and reloads by
+        itself; if it has not within reload_timeout, it is restarted."""
+        for name in os.listdir(self.rules_dir):
+            if name.endswith('.rules') and name != _PROBE_RULES:
+                os.unlink(os.path.join(self.rules_dir, name))
+        for name, text in sorted(rules.items()):
+            if not name.endswith('.rules') or name == _PROBE_RULES or '/' in name:
+                raise HarnessError(f'bad rules file name {name!r}')
+            self._write_file(name, text)
+        self.rules_generation += 1
+        self._write_probe_rules()   # last: seeing it loaded means all are
+        if not self.polkit_running():
+            return
+        deadline = time.monotonic() + reload_timeout
+        while time.monotonic() < deadline:
+            if self._probe():
+                self.rules_reloads += 1
+                return
+            time.sleep(0.05)
+        self.stop_polkit()
+        self.start_polkit()
+        if not self._probe():
+            raise HarnessError('polkitd does not run the new rules even after a restart:\n'
+                               + self.polkit_log_text())
+        self.rules_restarts += 1
+
+    # ---- callers
+
+    def _caller(self, user, calls, interactive, background, wait_for=None):
+        """user: a name of TEST_USERS, or a uid (0 for root)."""
+        uid = TEST_USERS[user] if isinstance(user, str) else int(user)
+        payload = []
+        for call in calls:
+            if isinstance(call, dict):
+                c = dict(call)
+            else:
+                p, i, m, a = call
+                c = {'path': p, 'iface': i, 'method': m, 'args': a}
+            c.setdefault('dest', 'org.freedesktop.DBus' if c['path'] == '/org/freedesktop/DBus'
+                         else BUS_NAME)
+            c.setdefault('interactive', interactive)
+            payload.append(c)
+        env = {'DBUS_SYSTEM_BUS_ADDRESS': self.address, 'PATH': '/usr/bin:/bin',
+               'HOME': '/nonexistent', 'LANG': 'C.UTF-8', 'GIO_USE_VFS': 'local',
+               'GSETTINGS_BACKEND': 'memory', 'PYTHONDONTWRITEBYTECODE': '1'}
+        if wait_for:
+            env['CIRRINA_CALLER_WAIT_FOR'] = wait_for
+        proc = subprocess.Popen(
+            ['setpriv', f'--reuid={uid}', f'--regid={uid}', '--clear-groups',
+             '/usr/bin/python3', '-c', _CALLER_SCRIPT],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, cwd='/')
+        proc.stdin.write(json.dumps(payload).encode())
+        proc.stdin.close()
+        proc.stdin = None   # written and closed: communicate() must not flush it
+        caller = CallerProcess(proc, f'uid {uid}')
+        caller.uid = uid
+        return caller if background else caller.result()
+
+    def run_as(self, user, calls, interactive=False):
+        """Makes calls as user (a TEST_USERS name, or a uid: 0 is root) in
+        a separate process, all on one connection unless a call says
+        'fresh'. calls: (path, interface, method, args) with args in GVariant
+        text format or None, or dicts with those keys ('path', 'iface',
+        'method', 'args') and optionally 'interactive' (the
+        allow-interactive-authorization flag; default: interactive),
+        'fresh' (a connection of its own), 'timeout' (ms).
+        Returns {"uid", "gid", "groups", "results"}; each result has
+        "value", "typed" (the reply with its D-Bus types, see canon in
+        _CALLER_SCRIPT) and "fds" (how many file descriptors came with it),
+        or "error" and "message"; and "seconds" and "sender" (the caller's
+        unique name)."""
+        return self._caller(user, calls, interactive, background=False)
+
+    def start_as(self, user, calls, interactive=False, wait_for=None):
+        """run_as in the background: returns a CallerProcess. wait_for: a
+        path; the caller makes its calls once it exists."""
+        return self._caller(user, calls, interactive, background=True, wait_for=wait_for)
+
+    def agent(self, respond='cancel'):
+        """A polkit authentication agent (PolkitAgent) served by this test
+        process, to register for a caller."""
+        return PolkitAgent(self, respond)
+
+
+AGENT_IFACE = 'org.freedesktop.PolicyKit1.AuthenticationAgent'
+
+
+class PolkitAgent:
+    """A stand-in for a desktop's polkit authentication agent (no password
+    dialog): registered by root for one caller process, it records every
+    BeginAuthentication and answers it at once: respond='cancel' dismisses
+    the dialog; 'root' tells polkit that the user authenticated as root
+    (AuthenticationAgentResponse2, which only root may call).
+
+        agent = h.agent('root')
+        go = h.path('go')
+        caller = h.start_as(ALICE, calls, interactive=True, wait_for=go)
+        agent.register_for(caller)
+        open(go, 'w').close()
+        result = agent.serve_until_done(caller)
+        agent.requests   # [(action_id, details, identities)]
+    """
+
+    PATH = '/org/cirrina/test/AuthenticationAgent'
+
+    def __init__(self, harness, respond):
+        import dbus.service
+
+        self.h = harness
+        self.respond = respond
+        self.requests = []
+        self.conn = dbus.bus.BusConnection(harness.address, mainloop=_mainloop())
+        agent = self
+
+        class AgentObject(dbus.service.Object):
+            @dbus.service.method(AGENT_IFACE, in_signature='sssa{ss}sa(sa{sv})',
+                                 out_signature='', async_callbacks=('ok', 'fail'))
+            def BeginAuthentication(self, action_id, message, icon_name, details, cookie,
+                                    identities, ok, fail):
+                agent.requests.append((str(action_id), unwrap(details), unwrap(identities)))
+                if agent.respond == 'root':
+                    # What polkit-agent-helper-1 reports after a good root
+                    # password (the uid-less AuthenticationAgentResponse:
+                    # the agent's creator is not the subject's user here).
+                    harness._control.call_blocking(
+                        POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, 'AuthenticationAgentResponse',
+                        's(sa{sv})',
+                        (cookie, ('unix-user', {'uid': dbus.UInt32(0, variant_level=1)})),
+                        timeout=10)
+                    ok()
+                else:
+                    fail(dbus.exceptions.DBusException(
+                        'The test agent dismissed the dialog',
+                        name='org.freedesktop.PolicyKit1.Error.Cancelled'))
+
+            @dbus.service.method(AGENT_IFACE, in_signature='s', out_signature='')
+            def CancelAuthentication(self, cookie):
+                pass
+
+        self.obj = AgentObject(self.conn, self.PATH)
+        self.subject = None
+        self.subject_uid = None
+
+    def register_for(self, caller):
+        """Registers as the agent of caller's process (a CallerProcess)."""
+        pid = caller.proc.pid
+        with open(f'/proc/{pid}/stat') as f:
+            start_time = int(f.read().rsplit(')', 1)[1].split()[19])
+        self.subject_uid = caller.uid
+        self.subject = ('unix-process', {'pid': dbus.UInt32(pid, variant_level=1),
+                                         'start-time': dbus.UInt64(start_time, variant_level=1),
+                                         'uid': dbus.Int32(self.subject_uid, variant_level=1)})
+        self.conn.call_blocking(POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE,
+                                'RegisterAuthenticationAgent', '(sa{sv})ss',
+                                (self.subject, 'C', self.PATH), timeout=10)
+
+    def serve_until_done(self, caller, timeout=60):
+        """Answers polkit until caller is done; returns its result."""
+        if not wait_until(lambda: not caller.running(), timeout=timeout):
+            caller.proc.kill()
+            raise HarnessError('the caller did not finish while the test agent served')
+        return caller.result()
+
+    def close(self):
+        try:
+            self.obj.remove_from_connection()
+        except Exception:
+            pass
+        try:
+            self.conn.close()
+        except Exception:
+            pass
