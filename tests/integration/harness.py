@@ -812,6 +812,23 @@ class Harness:
         return json.loads(proc.stdout)
 
 
+_unshare_mount = None
+
+
+def UNSHARE_MOUNT():
+    """unshare's arguments for a private mount namespace. Where / is not a
+    mount point (a chroot, such as a fresh-root CI run) its propagation
+    cannot be made private; there the namespace keeps it unchanged, which
+    only lets our bind mounts show inside that chroot's own files."""
+    global _unshare_mount
+    if _unshare_mount is None:
+        private = ['unshare', '--mount', '--propagation', 'private']
+        ok = subprocess.run(private + ['true'], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL).returncode == 0
+        _unshare_mount = private if ok else ['unshare', '--mount', '--propagation', 'unchanged']
+    return list(_unshare_mount)
+
+
 def _read_line(stream, timeout):
     deadline = time.monotonic() + timeout
     buf = b''
@@ -1198,7 +1215,7 @@ class PolkitHarness(Harness):
                              f'{POLKIT_BUS_POLICY}</include>\n</busconfig>'))
         self._bus_log = open(self.path('dbus-daemon.log'), 'wb')
         self.bus_proc = subprocess.Popen(
-            ['unshare', '--mount', '--propagation', 'private',
+            UNSHARE_MOUNT() + [
              'sh', '-c', self._namespace_script(self._identity_binds()), 'sh',
              'dbus-daemon', '--config-file=' + conf, '--print-address', '--nofork',
              '--nopidfile'],
@@ -1264,7 +1281,7 @@ class PolkitHarness(Harness):
         env = {'DBUS_SYSTEM_BUS_ADDRESS': self.address, 'PATH': '/usr/sbin:/usr/bin:/sbin:/bin',
                'LANG': 'C.UTF-8'}
         self.polkit_proc = subprocess.Popen(
-            ['unshare', '--mount', '--propagation', 'private',
+            UNSHARE_MOUNT() + [
              'sh', '-c', self._namespace_script(binds), 'sh', polkitd_path()],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
         log.close()
