@@ -228,6 +228,11 @@ static int open_display(Daemon *d, sd_bus_message *m, CirObject *vm, sd_bus_erro
     return reply_fd(m, fd);
 }
 
+static int get_display_password(Daemon *d, sd_bus_message *m, CirObject *vm, sd_bus_error *error)
+{
+    return sd_bus_reply_method_return(m, "s", ((CirVM *)vm)->display_password);
+}
+
 #define CONSOLE_METHOD(name, impl)                                                                 \
     static int name(sd_bus_message *m, void *userdata, sd_bus_error *error)                        \
     {                                                                                              \
@@ -236,6 +241,7 @@ static int open_display(Daemon *d, sd_bus_message *m, CirObject *vm, sd_bus_erro
 CONSOLE_METHOD(method_open_console, open_console)
 CONSOLE_METHOD(method_get_console_log, get_console_log)
 CONSOLE_METHOD(method_open_display, open_display)
+CONSOLE_METHOD(method_get_display_password, get_display_password)
 
 #define POWER_METHOD(name, impl)                                                                   \
     static int name(sd_bus_message *m, void *userdata, sd_bus_error *error)                        \
@@ -279,6 +285,8 @@ static const sd_bus_vtable vm_methods[] = {
     SD_BUS_METHOD("GetConsoleLog", "st", "ay", method_get_console_log,
                   SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("OpenDisplay", "a{sv}", "h", method_open_display, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("GetDisplayPassword", "", "s", method_get_display_password,
+                  SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_VTABLE_END,
 };
 

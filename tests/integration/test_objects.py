@@ -242,8 +242,10 @@ class VMTest(ObjectTestCase):
         self.c.update(vm, VM, DisplayPassword='s3cret!')
         self.assertTrue(self.c.get(vm, VM, 'DisplayPasswordSet'))
         everything = repr(self.c.managed_objects())
-        self.assertNotIn('s3cret!', everything, 'the VNC password is readable over D-Bus')
+        self.assertNotIn('s3cret!', everything, 'the VNC password is a property')
         self.assertNotIn('s3cret!', self.c.introspect(vm))
+        # Only GetDisplayPassword tells it (to callers allowed the console).
+        self.assertEqual(self.c.call(vm, VM, 'GetDisplayPassword'), 's3cret!')
         self.c.update(vm, VM, DisplayPassword='')
         self.assertFalse(self.c.get(vm, VM, 'DisplayPasswordSet'), '"" clears the password')
 

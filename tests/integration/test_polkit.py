@@ -320,6 +320,14 @@ def _vm_cases():
     console('GetConsoleLog', "('com1', uint64 0)", running=False)
     console('OpenDisplay', '(@a{sv} {},)')
 
+    def display_password(w):
+        path, details = w.vm()
+
+        def check(t, result):
+            t.assertEqual(result['value'], [''], 'the password of a VM without one')
+        return Target(path, None, check, details)
+    cases[(VM, 'GetDisplayPassword')] = (CONSOLE, display_password)
+
     cases.update({
         (VM, 'AddNIC'): (VM_MANAGE, add_nic),
         (VM, 'Start'): (POWER, start),
