@@ -673,6 +673,8 @@ static HvExit bhyve_interpret_exit(int wait_status)
     }
     if (WIFSIGNALED(wait_status)) {
         int sig = WTERMSIG(wait_status);
+        if (sig == SIGKILL) /* as the QEMU driver says it */
+            return (HvExit){HV_EXIT_KILLED, "killed"};
         for (size_t i = 0; i < G_N_ELEMENTS(signal_reasons); i++)
             if (signal_reasons[i].sig == sig)
                 return (HvExit){HV_EXIT_KILLED, signal_reasons[i].reason};

@@ -108,7 +108,7 @@ class BhyveLifecycleTest(CirrinaTestCase):
         self.assertEqual(self.state(), 'running', 'a guest reboot does not stop the VM')
         self.c.call(self.vm, VM, 'Kill', timeout=30)
         self.assertEqual(self.state(), 'stopped')
-        self.assertEqual(self.c.get(self.vm, VM, 'ExitReason'), 'signal-SIGKILL')
+        self.assertEqual(self.c.get(self.vm, VM, 'ExitReason'), 'killed')
         self.assertEqual(self.calls()[-1], 'bhyvectl --vm=web1 --destroy')
 
     def test_exit_codes_are_reasons(self):

@@ -1161,7 +1161,7 @@ static void test_other_exits(void)
 
     e = hv_bhyve_driver.interpret_exit(wait_status_of(0, SIGKILL));
     g_assert_cmpint(e.kind, ==, HV_EXIT_KILLED);
-    g_assert_cmpstr(e.reason, ==, "signal-SIGKILL");
+    g_assert_cmpstr(e.reason, ==, "killed");
 
     e = hv_bhyve_driver.interpret_exit(wait_status_of(0, SIGTERM));
     g_assert_cmpint(e.kind, ==, HV_EXIT_KILLED);
