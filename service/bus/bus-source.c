@@ -8,6 +8,7 @@ typedef struct {
     GSource source;
     sd_bus *bus;
     gpointer fd_tag;
+    GIOCondition events; /* what the fd is polled for now */
 } BusSource;
 
 /* sd_bus_get_timeout answers an absolute CLOCK_MONOTONIC time in usec, the
@@ -17,8 +18,14 @@ static gboolean bus_source_prepare(GSource *source, gint *timeout_ms)
     BusSource *s = (BusSource *)source;
     uint64_t until;
     int events = sd_bus_get_events(s->bus);
+    GIOCondition wanted = events > 0 ? (GIOCondition)events : 0;
 
-    g_source_modify_unix_fd(source, s->fd_tag, events > 0 ? (GIOCondition)events : 0);
+    /* Only on a change: g_source_modify_unix_fd wakes the context up, so
+     * calling it in every prepare kept the loop spinning (a busy core). */
+    if (wanted != s->events) {
+        g_source_modify_unix_fd(source, s->fd_tag, wanted);
+        s->events = wanted;
+    }
     *timeout_ms = -1;
     if (sd_bus_get_timeout(s->bus, &until) >= 0 && until != UINT64_MAX) {
         gint64 now = g_get_monotonic_time();
@@ -76,7 +83,9 @@ GSource *bus_source_new(sd_bus *bus)
     BusSource *s = (BusSource *)source;
 
     s->bus = sd_bus_ref(bus);
+    s->events = G_IO_IN;
     s->fd_tag = g_source_add_unix_fd(source, sd_bus_get_fd(bus), G_IO_IN);
+    s->events = G_IO_IN;
     g_source_set_name(source, "sd-bus");
     return source;
 }
