@@ -119,10 +119,22 @@ static void client_remove(SerialClient *c)
 
 static void client_queue(SerialClient *c, const guint8 *data, size_t len)
 {
+    /* Nothing waiting: try to hand it over now, without a loop turn. */
+    if (c->out->len == 0) {
+        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+        }
+        if (len == 0)
+            return;
+    }
     g_byte_array_append(c->out, data, (guint)len);
-    /* Behind by too much: drop the oldest output, never the newest. */
+    /* Behind by too much: drop the oldest output, never the newest; a
+     * quarter at a time, so a client that never reads costs no copy of
+     * its whole backlog per chunk. */
     if (c->out->len > SERIAL_CLIENT_BACKLOG)
-        g_byte_array_remove_range(c->out, 0, c->out->len - SERIAL_CLIENT_BACKLOG);
+        g_byte_array_remove_range(c->out, 0, c->out->len - SERIAL_CLIENT_BACKLOG * 3 / 4);
     client_watch(c, G_IO_IN | G_IO_OUT);
 }
 
