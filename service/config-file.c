@@ -4,19 +4,21 @@
 #include "core/errors.h"
 
 #ifdef __FreeBSD__
-#define HOST_OS "freebsd"
+#define HOST_OS           "freebsd"
 #define DEFAULT_UEFI_CODE "/usr/local/share/uefi-firmware/BHYVE_UEFI_CODE.fd"
 #define DEFAULT_UEFI_VARS "/usr/local/share/uefi-firmware/BHYVE_UEFI_VARS.fd"
 #else
-#define HOST_OS "linux"
+#define HOST_OS           "linux"
 #define DEFAULT_UEFI_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
 #define DEFAULT_UEFI_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
 #endif
 
 static const char *const known_keys[] = {
-    "cirrinad/StateDirectory", "cirrinad/DiskDirectory", "cirrinad/ISODirectory",
-    "cirrinad/RunDirectory",   "cirrinad/Hypervisor",    "firmware/UEFICode",
-    "firmware/UEFIVars",       "qemu/Binary",            "qemu/Accelerator", NULL,
+    "cirrinad/StateDirectory", "cirrinad/DiskDirectory",
+    "cirrinad/ISODirectory",   "cirrinad/RunDirectory",
+    "cirrinad/Hypervisor",     "firmware/UEFICode",
+    "firmware/UEFIVars",       "qemu/Binary",
+    "qemu/Accelerator",        NULL,
 };
 
 static void take_string(GKeyFile *kf, const char *group, const char *key, char **target)
@@ -93,7 +95,8 @@ DaemonConfig *daemon_config_load(bool system, const char *path, GError **error)
         if (!load_file(c, default_path, &disk_dir, &iso_dir, error))
             return NULL;
     }
-    c->disk_dir = disk_dir ? g_steal_pointer(&disk_dir) : g_build_filename(c->state_dir, "disks", NULL);
+    c->disk_dir =
+        disk_dir ? g_steal_pointer(&disk_dir) : g_build_filename(c->state_dir, "disks", NULL);
     c->iso_dir = iso_dir ? g_steal_pointer(&iso_dir) : g_build_filename(c->state_dir, "isos", NULL);
 
     if (g_str_equal(c->hypervisor, "auto")) {

@@ -5,13 +5,13 @@
 #include <stdbool.h>
 
 typedef struct {
-    bool system;          /* --system, else --session */
-    char *state_dir;      /* holds cirrina.db */
+    bool system;     /* --system, else --session */
+    char *state_dir; /* holds cirrina.db */
     char *disk_dir;
     char *iso_dir;
     char *run_dir;
-    char *hypervisor;     /* resolved: "qemu" or "bhyve" */
-    char *host_os;        /* "linux", "freebsd", ... */
+    char *hypervisor; /* resolved: "qemu" or "bhyve" */
+    char *host_os;    /* "linux", "freebsd", ... */
     char *uefi_code;
     char *uefi_vars;
     char *qemu_binary;

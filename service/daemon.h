@@ -6,6 +6,7 @@
 #include "auth/auth.h"
 #include "cirrina-sd-bus.h"
 #include "config-file.h"
+#include "core/job.h"
 #include "core/lifecycle.h"
 #include "core/registry.h"
 
@@ -15,4 +16,6 @@ typedef struct {
     Registry *reg;
     Auth *auth;
     Lifecycle *lifecycle;
+    Network *network;
+    Jobs *jobs;
 } Daemon;

@@ -43,7 +43,8 @@ static int bus_setup(Daemon *d)
     bus_objects_init(d);
     if ((r = bus_manager_register(d)) < 0 || (r = bus_vm_register(d)) < 0 ||
         (r = bus_nic_register(d)) < 0 || (r = bus_switch_register(d)) < 0 ||
-        (r = bus_disk_register(d)) < 0 || (r = bus_iso_register(d)) < 0)
+        (r = bus_disk_register(d)) < 0 || (r = bus_iso_register(d)) < 0 ||
+        (r = bus_job_register(d)) < 0)
         return r;
     if (d->config->system && (r = bus_read_access_register(d)) < 0)
         return r;
@@ -100,6 +101,9 @@ int main(int argc, char **argv)
         return 1;
     }
     g_autoptr(Auth) auth = auth_new(system ? AUTH_MODE_SYSTEM : AUTH_MODE_SESSION);
+    /* Switches' bridges follow the model from here on; remade if missing. */
+    g_autoptr(Network) network = network_new(reg, config->host_os);
+    network_restore(network);
     const LifecycleConfig lifecycle_config = {
         .run_dir = config->run_dir,
         .state_dir = config->state_dir,
@@ -108,14 +112,22 @@ int main(int argc, char **argv)
         .uefi_vars = config->uefi_vars,
         .qemu_binary = config->qemu_binary,
         .accelerator = config->qemu_accelerator,
+        .network = network,
     };
     Lifecycle *lifecycle = lifecycle_new(reg, &lifecycle_config);
-    Daemon d = {.config = config, .reg = reg, .auth = auth, .lifecycle = lifecycle};
+    Jobs *jobs = jobs_new(reg);
+    Daemon d = {.config = config,
+                .reg = reg,
+                .auth = auth,
+                .lifecycle = lifecycle,
+                .network = network,
+                .jobs = jobs};
 
     int r = bus_setup(&d);
     if (r < 0) {
         g_printerr("cirrinad: cannot serve %s on the %s bus: %s\n", BUS_NAME,
                    system ? "system" : "session", g_strerror(-r));
+        jobs_free(jobs);
         lifecycle_free(lifecycle);
         sd_bus_flush_close_unref(d.bus);
         bus_objects_finish();
@@ -143,7 +155,9 @@ int main(int argc, char **argv)
     g_source_destroy(source);
     g_source_unref(source);
     sd_bus_release_name(d.bus, BUS_NAME);
-    /* VMs keep running; requests still waiting are answered now. */
+    /* VMs keep running; requests still waiting are answered now, imports
+     * and clones cancelled (their partial files removed). */
+    jobs_free(jobs);
     lifecycle_free(lifecycle);
     /* The bus's slots point into the vtables: close it before freeing them. */
     sd_bus_flush_close_unref(d.bus);

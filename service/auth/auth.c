@@ -101,8 +101,8 @@ static void polkit_answered(const PolkitResult *result, void *data)
     if (result->authorized)
         run_continuation(p);
     else if (result->error)
-        sd_bus_reply_method_errorf(p->m, SD_BUS_ERROR_ACCESS_DENIED,
-                                   "Not authorized for %s: %s", p->action, result->error);
+        sd_bus_reply_method_errorf(p->m, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized for %s: %s",
+                                   p->action, result->error);
     else if (result->challenge && !p->interactive)
         sd_bus_reply_method_errorf(p->m, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
                                    "Authentication is required for %s; call again allowing "

@@ -6,7 +6,7 @@
 
 #define POLKIT_CHECK_FLAG_ALLOW_INTERACTION 1
 /* A person may be typing a password: give interactive checks time. */
-#define POLKIT_TIMEOUT_USEC (25 * G_USEC_PER_SEC)
+#define POLKIT_TIMEOUT_USEC             (25 * G_USEC_PER_SEC)
 #define POLKIT_INTERACTIVE_TIMEOUT_USEC (300 * G_USEC_PER_SEC)
 
 struct PolkitCheck {
@@ -25,8 +25,8 @@ static int check_replied(sd_bus_message *reply, void *userdata, sd_bus_error *re
     if (e) {
         bool absent = sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
                       sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
-        result.error = absent ? "polkit is not running on this host, so only root may do this"
-                              : e->message;
+        result.error =
+            absent ? "polkit is not running on this host, so only root may do this" : e->message;
     } else if ((r = sd_bus_message_enter_container(reply, 'r', "bba{ss}")) < 0 ||
                (r = sd_bus_message_read(reply, "bb", &authorized, &challenge)) < 0) {
         result.error = "polkit's answer could not be read";
@@ -40,9 +40,9 @@ static int check_replied(sd_bus_message *reply, void *userdata, sd_bus_error *re
     return 0;
 }
 
-PolkitCheck *polkit_check_start(sd_bus_message *m, const char *action,
-                                const char *const *details, bool interactive,
-                                PolkitAnswered answered, void *data, sd_bus_error *error)
+PolkitCheck *polkit_check_start(sd_bus_message *m, const char *action, const char *const *details,
+                                bool interactive, PolkitAnswered answered, void *data,
+                                sd_bus_error *error)
 {
     g_autoptr(sd_bus_message) call = NULL;
     sd_bus *bus = sd_bus_message_get_bus(m);
@@ -53,10 +53,9 @@ PolkitCheck *polkit_check_start(sd_bus_message *m, const char *action,
         sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "The caller has no bus name");
         return NULL;
     }
-    r = sd_bus_message_new_method_call(bus, &call, "org.freedesktop.PolicyKit1",
-                                       "/org/freedesktop/PolicyKit1/Authority",
-                                       "org.freedesktop.PolicyKit1.Authority",
-                                       "CheckAuthorization");
+    r = sd_bus_message_new_method_call(
+        bus, &call, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+        "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
     if (r >= 0)
         r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender,
                                   action);
@@ -67,8 +66,8 @@ PolkitCheck *polkit_check_start(sd_bus_message *m, const char *action,
     if (r >= 0)
         r = sd_bus_message_close_container(call);
     if (r >= 0)
-        r = sd_bus_message_append(call, "us",
-                                  interactive ? POLKIT_CHECK_FLAG_ALLOW_INTERACTION : 0, "");
+        r = sd_bus_message_append(call, "us", interactive ? POLKIT_CHECK_FLAG_ALLOW_INTERACTION : 0,
+                                  "");
     if (r < 0) {
         sd_bus_error_set_errnof(error, r, "Cannot ask polkit: %s", g_strerror(-r));
         return NULL;

@@ -85,7 +85,6 @@ GSource *bus_source_new(sd_bus *bus)
     s->bus = sd_bus_ref(bus);
     s->events = G_IO_IN;
     s->fd_tag = g_source_add_unix_fd(source, sd_bus_get_fd(bus), G_IO_IN);
-    s->events = G_IO_IN;
     g_source_set_name(source, "sd-bus");
     return source;
 }

@@ -22,20 +22,45 @@ static int read_basic(sd_bus_message *m, char type, GVariant **out)
     if (r <= 0)
         return r;
     switch (type) {
-    case 'y': *out = g_variant_new_byte(v.y); break;
-    case 'b': *out = g_variant_new_boolean(v.b); break;
-    case 'n': *out = g_variant_new_int16(v.n); break;
-    case 'q': *out = g_variant_new_uint16(v.q); break;
-    case 'i': *out = g_variant_new_int32(v.i); break;
-    case 'u': *out = g_variant_new_uint32(v.u); break;
-    case 'x': *out = g_variant_new_int64(v.x); break;
-    case 't': *out = g_variant_new_uint64(v.t); break;
-    case 'd': *out = g_variant_new_double(v.d); break;
-    case 's': *out = g_variant_new_string(v.s); break;
-    case 'o': *out = g_variant_new_object_path(v.s); break;
-    case 'g': *out = g_variant_new_signature(v.s); break;
+    case 'y':
+        *out = g_variant_new_byte(v.y);
+        break;
+    case 'b':
+        *out = g_variant_new_boolean(v.b);
+        break;
+    case 'n':
+        *out = g_variant_new_int16(v.n);
+        break;
+    case 'q':
+        *out = g_variant_new_uint16(v.q);
+        break;
+    case 'i':
+        *out = g_variant_new_int32(v.i);
+        break;
+    case 'u':
+        *out = g_variant_new_uint32(v.u);
+        break;
+    case 'x':
+        *out = g_variant_new_int64(v.x);
+        break;
+    case 't':
+        *out = g_variant_new_uint64(v.t);
+        break;
+    case 'd':
+        *out = g_variant_new_double(v.d);
+        break;
+    case 's':
+        *out = g_variant_new_string(v.s);
+        break;
+    case 'o':
+        *out = g_variant_new_object_path(v.s);
+        break;
+    case 'g':
+        *out = g_variant_new_signature(v.s);
+        break;
     /* A passed fd is not a value the model stores. */
-    default: return -EINVAL;
+    default:
+        return -EINVAL;
     }
     return 1;
 }
@@ -94,18 +119,48 @@ int bus_append_gvariant(sd_bus_message *m, GVariant *value)
 
     if (g_variant_type_is_basic(type)) {
         switch (sig[0]) {
-        case 'y': { uint8_t x = g_variant_get_byte(value); return sd_bus_message_append_basic(m, 'y', &x); }
-        case 'b': { int x = g_variant_get_boolean(value); return sd_bus_message_append_basic(m, 'b', &x); }
-        case 'n': { int16_t x = g_variant_get_int16(value); return sd_bus_message_append_basic(m, 'n', &x); }
-        case 'q': { uint16_t x = g_variant_get_uint16(value); return sd_bus_message_append_basic(m, 'q', &x); }
-        case 'i': { int32_t x = g_variant_get_int32(value); return sd_bus_message_append_basic(m, 'i', &x); }
-        case 'u': { uint32_t x = g_variant_get_uint32(value); return sd_bus_message_append_basic(m, 'u', &x); }
-        case 'x': { int64_t x = g_variant_get_int64(value); return sd_bus_message_append_basic(m, 'x', &x); }
-        case 't': { uint64_t x = g_variant_get_uint64(value); return sd_bus_message_append_basic(m, 't', &x); }
-        case 'd': { double x = g_variant_get_double(value); return sd_bus_message_append_basic(m, 'd', &x); }
-        case 's': case 'o': case 'g':
+        case 'y': {
+            uint8_t x = g_variant_get_byte(value);
+            return sd_bus_message_append_basic(m, 'y', &x);
+        }
+        case 'b': {
+            int x = g_variant_get_boolean(value);
+            return sd_bus_message_append_basic(m, 'b', &x);
+        }
+        case 'n': {
+            int16_t x = g_variant_get_int16(value);
+            return sd_bus_message_append_basic(m, 'n', &x);
+        }
+        case 'q': {
+            uint16_t x = g_variant_get_uint16(value);
+            return sd_bus_message_append_basic(m, 'q', &x);
+        }
+        case 'i': {
+            int32_t x = g_variant_get_int32(value);
+            return sd_bus_message_append_basic(m, 'i', &x);
+        }
+        case 'u': {
+            uint32_t x = g_variant_get_uint32(value);
+            return sd_bus_message_append_basic(m, 'u', &x);
+        }
+        case 'x': {
+            int64_t x = g_variant_get_int64(value);
+            return sd_bus_message_append_basic(m, 'x', &x);
+        }
+        case 't': {
+            uint64_t x = g_variant_get_uint64(value);
+            return sd_bus_message_append_basic(m, 't', &x);
+        }
+        case 'd': {
+            double x = g_variant_get_double(value);
+            return sd_bus_message_append_basic(m, 'd', &x);
+        }
+        case 's':
+        case 'o':
+        case 'g':
             return sd_bus_message_append_basic(m, sig[0], g_variant_get_string(value, NULL));
-        default: return -EINVAL;
+        default:
+            return -EINVAL;
         }
     }
 

@@ -88,6 +88,38 @@ static int register_iso(Daemon *d, sd_bus_message *m, CirObject *unused, sd_bus_
     return bus_reply_object_path(m, d->reg, obj);
 }
 
+/* Import*: a name, an fd to read, options; answered when the data is in. */
+static int import_object(Daemon *d, sd_bus_message *m, ObjectKind kind, sd_bus_error *error)
+{
+    static const char *const disk_keys[] = {"Size",    "SHA256", "Description", "Bus",
+                                            "NoCache", "Direct", "ReadOnly",    NULL};
+    static const char *const disk_types[] = {"t", "s", "s", "s", "b", "b", "b"};
+    static const char *const iso_keys[] = {"Size", "SHA256", "Description", NULL};
+    static const char *const iso_types[] = {"t", "s", "s"};
+    g_autoptr(GHashTable) options = NULL;
+    const char *name;
+    int fd;
+    int r = sd_bus_message_read(m, "sh", &name, &fd);
+
+    if (r < 0)
+        return r;
+    r = bus_read_options(m, kind == KIND_DISK ? disk_keys : iso_keys,
+                         kind == KIND_DISK ? disk_types : iso_types, &options, error);
+    if (r < 0)
+        return r;
+    return bus_job_import(d, m, kind, name, fd, options, error);
+}
+
+static int import_disk(Daemon *d, sd_bus_message *m, CirObject *unused, sd_bus_error *error)
+{
+    return import_object(d, m, KIND_DISK, error);
+}
+
+static int import_iso(Daemon *d, sd_bus_message *m, CirObject *unused, sd_bus_error *error)
+{
+    return import_object(d, m, KIND_ISO, error);
+}
+
 static int method_create_vm(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
     return bus_run_authorized(m, bus_manage_action(KIND_VM), create_vm, error);
@@ -108,6 +140,16 @@ static int method_register_iso(sd_bus_message *m, void *userdata, sd_bus_error *
     return bus_run_authorized(m, bus_manage_action(KIND_ISO), register_iso, error);
 }
 
+static int method_import_disk(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+    return bus_run_authorized(m, bus_manage_action(KIND_DISK), import_disk, error);
+}
+
+static int method_import_iso(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+    return bus_run_authorized(m, bus_manage_action(KIND_ISO), import_iso, error);
+}
+
 /* Get*: reading needs org.cirrina.vm.read, as properties do. */
 static int get_object(Daemon *d, sd_bus_message *m, ObjectKind kind, sd_bus_error *error)
 {
@@ -121,6 +163,28 @@ static int get_object(Daemon *d, sd_bus_message *m, ObjectKind kind, sd_bus_erro
     if (!obj)
         return bus_error_from_gerror(error, gerror);
     return bus_reply_object_path(m, d->reg, obj);
+}
+
+/* GetHostInterfaces: what could be a switch's uplink; reading, as Get*. */
+static int get_host_interfaces(Daemon *d, sd_bus_message *m, CirObject *unused, sd_bus_error *error)
+{
+    g_autoptr(GPtrArray) names = network_host_interfaces(d->network);
+    sd_bus_message *reply = NULL;
+    int r;
+
+    g_ptr_array_add(names, NULL);
+    r = sd_bus_message_new_method_return(m, &reply);
+    if (r >= 0)
+        r = sd_bus_message_append_strv(reply, (char **)names->pdata);
+    if (r >= 0)
+        r = sd_bus_send(NULL, reply, NULL);
+    sd_bus_message_unref(reply);
+    return r;
+}
+
+static int method_get_host_interfaces(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+    return bus_run_authorized(m, "org.cirrina.vm.read", get_host_interfaces, error);
 }
 
 #define GET_METHOD(name, kind)                                                                     \
@@ -147,10 +211,14 @@ static const sd_bus_vtable manager_vtable[] = {
     SD_BUS_METHOD("CreateSwitch", "sa{sv}", "o", method_create_switch, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("CreateDisk", "sa{sv}", "o", method_create_disk, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("RegisterISO", "ssa{sv}", "o", method_register_iso, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("ImportDisk", "sha{sv}", "o", method_import_disk, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("ImportISO", "sha{sv}", "o", method_import_iso, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("GetVM", "s", "o", method_get_vm, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("GetSwitch", "s", "o", method_get_switch, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("GetDisk", "s", "o", method_get_disk, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("GetISO", "s", "o", method_get_iso, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("GetHostInterfaces", "", "as", method_get_host_interfaces,
+                  SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_VTABLE_END,
 };
 

@@ -15,10 +15,8 @@ static sd_bus_vtable *vtables[N_KINDS];
 static const ObjectKind kinds[N_KINDS] = {KIND_VM, KIND_NIC, KIND_SWITCH, KIND_DISK, KIND_ISO};
 
 static const char *const prefixes[N_KINDS] = {
-    [KIND_VM] = CIRRINA_PATH "/vm",
-    [KIND_NIC] = CIRRINA_PATH "/vm",
-    [KIND_SWITCH] = CIRRINA_PATH "/switch",
-    [KIND_DISK] = CIRRINA_PATH "/disk",
+    [KIND_VM] = CIRRINA_PATH "/vm",         [KIND_NIC] = CIRRINA_PATH "/vm",
+    [KIND_SWITCH] = CIRRINA_PATH "/switch", [KIND_DISK] = CIRRINA_PATH "/disk",
     [KIND_ISO] = CIRRINA_PATH "/iso",
 };
 
@@ -179,8 +177,7 @@ static const Field *settable_field(const ObjectClass *c, const char *key)
     return f;
 }
 
-int bus_read_changes(sd_bus_message *m, ObjectKind kind, GHashTable **changes,
-                     sd_bus_error *error)
+int bus_read_changes(sd_bus_message *m, ObjectKind kind, GHashTable **changes, sd_bus_error *error)
 {
     const ObjectClass *c = object_class(kind);
     g_autoptr(GHashTable) table =
@@ -328,7 +325,8 @@ static int run_method(sd_bus_message *m, void *userdata, sd_bus_error *error)
     const char *path = sd_bus_message_get_path(m);
     CirObject *obj = NULL;
 
-    if (strcmp(path, CIRRINA_PATH) != 0) {
+    /* Jobs are not objects of the model: their methods find them. */
+    if (strcmp(path, CIRRINA_PATH) != 0 && !bus_job_is_path(path)) {
         obj = bus_object_from_path(bus_daemon->reg, path);
         if (!obj)
             return sd_bus_error_setf(error, CIRRINA_ERROR_NAME_NOT_FOUND,
@@ -340,8 +338,9 @@ static int run_method(sd_bus_message *m, void *userdata, sd_bus_error *error)
 /* What polkit rules see of the object a call is about. */
 static GPtrArray *auth_details(sd_bus_message *m)
 {
-    static const char *const creates[][2] = {
-        {"CreateVM", "vm"}, {"CreateSwitch", "switch"}, {"CreateDisk", "disk"}, {"RegisterISO", "iso"}};
+    static const char *const creates[][2] = {{"CreateVM", "vm"},     {"CreateSwitch", "switch"},
+                                             {"CreateDisk", "disk"}, {"RegisterISO", "iso"},
+                                             {"ImportDisk", "disk"}, {"ImportISO", "iso"}};
     GPtrArray *d = g_ptr_array_new_with_free_func(g_free);
     const char *path = sd_bus_message_get_path(m);
     CirObject *obj = bus_object_from_path(bus_daemon->reg, path);
@@ -374,15 +373,14 @@ static GPtrArray *auth_details(sd_bus_message *m)
     return d;
 }
 
-int bus_run_authorized(sd_bus_message *m, const char *action, BusMethod method,
-                       sd_bus_error *error)
+int bus_run_authorized(sd_bus_message *m, const char *action, BusMethod method, sd_bus_error *error)
 {
     PendingMethod *p = g_new(PendingMethod, 1);
     g_autoptr(GPtrArray) details = auth_details(m);
 
     p->method = method;
-    return auth_check(bus_daemon->auth, m, action, (const char *const *)details->pdata,
-                      run_method, p, g_free, error);
+    return auth_check(bus_daemon->auth, m, action, (const char *const *)details->pdata, run_method,
+                      p, g_free, error);
 }
 
 /* --- the shared methods --- */
@@ -581,8 +579,8 @@ static sd_bus_vtable *vtable_build(const ObjectClass *c, const sd_bus_vtable *me
         uint64_t flags = (f->flags & FIELD_CONST)       ? SD_BUS_VTABLE_PROPERTY_CONST
                          : (f->flags & FIELD_NO_SIGNAL) ? 0
                                                         : SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE;
-        vt[n++] = (sd_bus_vtable)SD_BUS_PROPERTY(f->name, f->dbus_type, object_get_property, 0,
-                                                 flags);
+        vt[n++] =
+            (sd_bus_vtable)SD_BUS_PROPERTY(f->name, f->dbus_type, object_get_property, 0, flags);
     }
     vt[n] = methods[1 + n_methods];
     return vt;

@@ -28,8 +28,7 @@ CirObject *bus_object_from_path(Registry *reg, const char *path);
 /* Reads an a{sv} of settings for a kind: each key a field a client may
  * set, each value of the field's D-Bus type, converted to the model's
  * (object paths become UUIDs). */
-int bus_read_changes(sd_bus_message *m, ObjectKind kind, GHashTable **changes,
-                     sd_bus_error *error);
+int bus_read_changes(sd_bus_message *m, ObjectKind kind, GHashTable **changes, sd_bus_error *error);
 /* Reads an a{sv} of options: only the given keys, each of the given type. */
 int bus_read_options(sd_bus_message *m, const char *const *keys, const char *const *types,
                      GHashTable **options, sd_bus_error *error);
@@ -71,3 +70,18 @@ int bus_nic_register(Daemon *d);
 int bus_switch_register(Daemon *d);
 int bus_disk_register(Daemon *d);
 int bus_iso_register(Daemon *d);
+int bus_job_register(Daemon *d);
+
+/* Jobs (bus/job.c): calls answered when their job ends, with the new
+ * object's path or the job's error. fd and options come from m's
+ * arguments (options: Size and SHA256 describe the data, the rest are the
+ * new object's settings, taken as they are). */
+int bus_job_import(Daemon *d, sd_bus_message *m, ObjectKind kind, const char *name, int fd,
+                   GHashTable *options, sd_bus_error *error);
+int bus_job_clone_disk(Daemon *d, sd_bus_message *m, CirObject *disk, const char *name,
+                       GHashTable *options, sd_bus_error *error);
+/* For reads that bus/read-access.c answers itself. */
+bool bus_job_is_path(const char *path);
+int bus_job_append_managed(sd_bus_message *reply);
+int bus_job_answer_read(sd_bus_message *reply, const char *path, const char *iface,
+                        const char *property, sd_bus_error *error);

@@ -14,9 +14,9 @@
 #include "bus/object.h"
 
 #define READ_ALLOW_SECONDS 60
-#define READ_ALLOW_MAX 4096
+#define READ_ALLOW_MAX     4096
 
-#define PROPERTIES_IFACE "org.freedesktop.DBus.Properties"
+#define PROPERTIES_IFACE     "org.freedesktop.DBus.Properties"
 #define OBJECT_MANAGER_IFACE "org.freedesktop.DBus.ObjectManager"
 
 typedef struct {
@@ -52,8 +52,7 @@ static void remember_allowed(const char *sender)
 static int append_standard_interfaces(sd_bus_message *reply)
 {
     static const char *const standard[] = {"org.freedesktop.DBus.Peer",
-                                           "org.freedesktop.DBus.Introspectable",
-                                           PROPERTIES_IFACE};
+                                           "org.freedesktop.DBus.Introspectable", PROPERTIES_IFACE};
     int r = 0;
 
     for (size_t i = 0; r >= 0 && i < G_N_ELEMENTS(standard); i++)
@@ -85,6 +84,8 @@ static int answer_managed_objects(sd_bus_message *reply)
         for (int level = 0; r >= 0 && level < 3; level++)
             r = sd_bus_message_close_container(reply);
     }
+    if (r >= 0)
+        r = bus_job_append_managed(reply);
     return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
@@ -110,6 +111,10 @@ static int answer_read(sd_bus_message *m, void *userdata, sd_bus_error *error)
                                    : sd_bus_message_read(m, "s", &iface);
     if (r < 0)
         return r;
+    if (bus_job_is_path(sd_bus_message_get_path(m))) {
+        r = bus_job_answer_read(reply, sd_bus_message_get_path(m), iface, property, error);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+    }
     obj = bus_object_from_path(read_access.d->reg, sd_bus_message_get_path(m));
     if (!obj)
         return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_OBJECT, "Unknown object '%s'.",
@@ -126,8 +131,8 @@ static int answer_read(sd_bus_message *m, void *userdata, sd_bus_error *error)
     } else if (property) {
         r = bus_append_property(reply, obj, property, true);
         if (r == -ENOENT)
-            return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY,
-                                     "Unknown property '%s'.", property);
+            return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "Unknown property '%s'.",
+                                     property);
     } else {
         r = bus_append_all_properties(reply, obj);
     }
@@ -144,8 +149,7 @@ static int read_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
     uint8_t type;
 
     if (sd_bus_message_get_type(m, &type) < 0 || type != SD_BUS_MESSAGE_METHOD_CALL || !iface ||
-        !member ||
-        !path || !g_str_has_prefix(path, CIRRINA_PATH))
+        !member || !path || !g_str_has_prefix(path, CIRRINA_PATH))
         return 0;
     props = strcmp(iface, PROPERTIES_IFACE) == 0 &&
             (strcmp(member, "Get") == 0 || strcmp(member, "GetAll") == 0);
@@ -157,8 +161,8 @@ static int read_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
         recently_allowed(sd_bus_message_get_sender(m)))
         return 0;
 
-    int r = auth_check(read_access.d->auth, m, "org.cirrina.vm.read", NULL, answer_read, NULL,
-                       NULL, &error);
+    int r = auth_check(read_access.d->auth, m, "org.cirrina.vm.read", NULL, answer_read, NULL, NULL,
+                       &error);
     if (sd_bus_error_is_set(&error))
         sd_bus_reply_method_error(m, &error);
     else if (r < 0)

@@ -18,8 +18,7 @@ static int delete_vm(Daemon *d, sd_bus_message *m, CirObject *vm, sd_bus_error *
         return r;
     GVariant *delete_disks = g_hash_table_lookup(options, "DeleteDisks");
     g_autofree char *uuid = g_strdup(vm->uuid);
-    if (!registry_delete(d->reg, vm, delete_disks && g_variant_get_boolean(delete_disks),
-                         &gerror))
+    if (!registry_delete(d->reg, vm, delete_disks && g_variant_get_boolean(delete_disks), &gerror))
         return bus_error_from_gerror(error, gerror);
     lifecycle_forget(d->lifecycle, uuid);
     return sd_bus_reply_method_return(m, NULL);
@@ -159,7 +158,7 @@ static int reply_fd(sd_bus_message *m, int fd)
 }
 
 #define CONSOLE_HISTORY_MAX (UINT64_C(1) << 20)
-#define CONSOLE_LOG_MAX (UINT64_C(16) << 20)
+#define CONSOLE_LOG_MAX     (UINT64_C(16) << 20)
 
 static int open_console(Daemon *d, sd_bus_message *m, CirObject *vm, sd_bus_error *error)
 {
@@ -201,8 +200,8 @@ static int get_console_log(Daemon *d, sd_bus_message *m, CirObject *vm, sd_bus_e
         return sd_bus_error_setf(error, CIRRINA_ERROR_NAME_INVALID_ARGUMENT,
                                  "max_bytes=%" PRIu64 " is out of range: at most %" PRIu64,
                                  max_bytes, CONSOLE_LOG_MAX);
-    g_autoptr(GBytes) log = lifecycle_console_log(d->lifecycle, vm, number, (size_t)max_bytes,
-                                                  &gerror);
+    g_autoptr(GBytes) log =
+        lifecycle_console_log(d->lifecycle, vm, number, (size_t)max_bytes, &gerror);
     if (!log)
         return bus_error_from_gerror(error, gerror);
     gsize len;
@@ -282,8 +281,7 @@ static const sd_bus_vtable vm_methods[] = {
     SD_BUS_METHOD("GetLaunchPlan", "s", "asa{ss}", method_get_launch_plan,
                   SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("OpenConsole", "sa{sv}", "h", method_open_console, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD("GetConsoleLog", "st", "ay", method_get_console_log,
-                  SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("GetConsoleLog", "st", "ay", method_get_console_log, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("OpenDisplay", "a{sv}", "h", method_open_display, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("GetDisplayPassword", "", "s", method_get_display_password,
                   SD_BUS_VTABLE_UNPRIVILEGED),

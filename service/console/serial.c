@@ -11,7 +11,7 @@
 
 #include "core/errors.h"
 
-#define READ_CHUNK 65536
+#define READ_CHUNK   65536
 #define VM_INPUT_MAX 65536 /* typed input waiting for the guest */
 
 typedef struct {

@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SERIAL_LOG_MAX (1u << 20)         /* per file: the log and one rotated .1 */
-#define SERIAL_CLIENT_BACKLOG (1u << 20)  /* bytes a client may fall behind */
+#define SERIAL_LOG_MAX         (1u << 20) /* per file: the log and one rotated .1 */
+#define SERIAL_CLIENT_BACKLOG  (1u << 20) /* bytes a client may fall behind */
 #define SERIAL_HISTORY_DEFAULT 16384
 
 typedef struct SerialMux SerialMux;

@@ -6,8 +6,6 @@
 #include "core/object.h"
 #include "core/registry.h"
 
-#define DISK_SIZE_MAX (UINT64_C(16) << 40)
-
 static const char *const disk_formats[] = {"raw", "zvol", NULL};
 static const char *const disk_buses[] = {"virtio-blk", "nvme", "ahci-hd", NULL};
 
@@ -27,8 +25,7 @@ static const Field disk_fields[] = {
     FIELD_STR("UUID", "s", offsetof(CirObject, uuid), FIELD_CONST, "uuid"),
     FIELD_STR("Name", "s", offsetof(CirObject, name), 0, "name"),
     FIELD_STR("Description", "s", offsetof(CirDisk, description), FIELD_WRITABLE | FIELD_LIVE,
-              "description",
-              .check = field_check_description),
+              "description", .check = field_check_description),
     FIELD_U64("Size", offsetof(CirDisk, size), FIELD_CREATE_ONLY, "size", 512, DISK_SIZE_MAX,
               .check = check_size),
     {.name = "Allocated", .dbus_type = "t", .flags = FIELD_DERIVED | FIELD_NO_SIGNAL},
@@ -56,7 +53,9 @@ static bool disk_validate(Registry *reg, CirObject *obj, const CirObject *old, G
 {
     CirDisk *disk = (CirDisk *)obj;
 
-    if (!old && !g_hash_table_contains(changes, "Size")) {
+    /* Size is set when a disk is made: by the client (CreateDisk) or by
+     * the daemon from the data (imports, clones). */
+    if (!old && disk->size == 0) {
         g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
                     "Size is required to create a disk");
         return false;

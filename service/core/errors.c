@@ -1,3 +1,3 @@
 #include "core/errors.h"
 
-G_DEFINE_QUARK(cirrina-error-quark, cirrina_error)
+G_DEFINE_QUARK(cirrina - error - quark, cirrina_error)

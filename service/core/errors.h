@@ -13,6 +13,7 @@ typedef enum {
     CIRRINA_ERROR_BUSY,
     CIRRINA_ERROR_NOT_SUPPORTED,
     CIRRINA_ERROR_FAILED,
+    CIRRINA_ERROR_CANCELLED, /* a job cancelled by a client, or by the daemon's shutdown */
 } CirrinaError;
 
 GQuark cirrina_error_quark(void);

@@ -32,7 +32,8 @@ GVariant *field_get(const CirObject *obj, const Field *f)
         return g_variant_new_boolean(*(const int *)p);
     case STORAGE_VARIANT: {
         GVariant *v = *(GVariant *const *)p;
-        return v ? g_variant_ref(v) : g_variant_new_array(g_variant_type_element(field_core_type(f)), NULL, 0);
+        return v ? g_variant_ref(v)
+                 : g_variant_new_array(g_variant_type_element(field_core_type(f)), NULL, 0);
     }
     }
     g_assert_not_reached();
@@ -98,7 +99,8 @@ bool field_validate(const Field *f, GVariant *value, GError **error)
                                                   : g_variant_get_uint64(value);
         if (n < f->min || n > f->max) {
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
-                        "%s=%" G_GUINT64_FORMAT " is out of range: it must be from %" G_GUINT64_FORMAT
+                        "%s=%" G_GUINT64_FORMAT
+                        " is out of range: it must be from %" G_GUINT64_FORMAT
                         " to %" G_GUINT64_FORMAT,
                         f->name, n, f->min, f->max);
             return false;

@@ -57,11 +57,11 @@ struct Field {
     FieldStorage storage;
     size_t offset;
     FieldFlags flags;
-    const char *column;    /* SQL column, NULL for derived fields */
-    ObjectKind ref_kind;   /* for "o"/"ao": the kind referred to */
-    uint64_t min, max;     /* for integers: inclusive range */
+    const char *column;         /* SQL column, NULL for derived fields */
+    ObjectKind ref_kind;        /* for "o"/"ao": the kind referred to */
+    uint64_t min, max;          /* for integers: inclusive range */
     const char *const *choices; /* for enumerated strings: NULL-terminated */
-    FieldCheck check;      /* extra check of one value */
+    FieldCheck check;           /* extra check of one value */
 };
 
 /* The GVariant type a field has inside the model: references are object
@@ -83,17 +83,27 @@ bool field_check_description(const Field *f, GVariant *value, GError **error);
 bool field_check_group(const Field *f, GVariant *value, GError **error);
 
 #define FIELD_STR(n, type, off, fl, col, ...)                                                      \
-    { .name = n, .dbus_type = type, .storage = STORAGE_STRING, .offset = off, .flags = fl,         \
-      .column = col, __VA_ARGS__ }
+    {                                                                                              \
+        .name = n, .dbus_type = type, .storage = STORAGE_STRING, .offset = off, .flags = fl,       \
+        .column = col, __VA_ARGS__                                                                 \
+    }
 #define FIELD_U32(n, off, fl, col, lo, hi)                                                         \
-    { .name = n, .dbus_type = "u", .storage = STORAGE_UINT32, .offset = off, .flags = fl,          \
-      .column = col, .min = lo, .max = hi }
+    {                                                                                              \
+        .name = n, .dbus_type = "u", .storage = STORAGE_UINT32, .offset = off, .flags = fl,        \
+        .column = col, .min = lo, .max = hi                                                        \
+    }
 #define FIELD_U64(n, off, fl, col, lo, hi, ...)                                                    \
-    { .name = n, .dbus_type = "t", .storage = STORAGE_UINT64, .offset = off, .flags = fl,          \
-      .column = col, .min = lo, .max = hi, __VA_ARGS__ }
+    {                                                                                              \
+        .name = n, .dbus_type = "t", .storage = STORAGE_UINT64, .offset = off, .flags = fl,        \
+        .column = col, .min = lo, .max = hi, __VA_ARGS__                                           \
+    }
 #define FIELD_BOOL(n, off, fl, col)                                                                \
-    { .name = n, .dbus_type = "b", .storage = STORAGE_BOOL, .offset = off, .flags = fl,            \
-      .column = col }
+    {                                                                                              \
+        .name = n, .dbus_type = "b", .storage = STORAGE_BOOL, .offset = off, .flags = fl,          \
+        .column = col                                                                              \
+    }
 #define FIELD_VAR(n, type, off, fl, col, ...)                                                      \
-    { .name = n, .dbus_type = type, .storage = STORAGE_VARIANT, .offset = off, .flags = fl,        \
-      .column = col, __VA_ARGS__ }
+    {                                                                                              \
+        .name = n, .dbus_type = type, .storage = STORAGE_VARIANT, .offset = off, .flags = fl,      \
+        .column = col, __VA_ARGS__                                                                 \
+    }

@@ -15,10 +15,10 @@
 #include <netdb.h>
 #include <sys/un.h>
 
-#define START_TIMEOUT_US (60 * G_USEC_PER_SEC)
-#define READY_POLL_MS 20 /* QEMU answers its monitor 40-60 ms after exec under TCG */
+#define START_TIMEOUT_US  (60 * G_USEC_PER_SEC)
+#define READY_POLL_MS     20 /* QEMU answers its monitor 40-60 ms after exec under TCG */
 #define RESTART_WINDOW_US (60 * G_USEC_PER_SEC)
-#define RESTART_MAX 5
+#define RESTART_MAX       5
 
 typedef struct {
     LifecycleDone done;
@@ -31,7 +31,8 @@ struct Lifecycle {
     Registry *reg;
     char *run_dir, *state_dir, *hypervisor, *uefi_code, *uefi_vars, *qemu_binary;
     bool kvm;
-    GHashTable *runs; /* VM UUID -> VmRun */
+    Network *network;
+    GHashTable *runs;   /* VM UUID -> VmRun */
     GArray *autostarts; /* guint source ids */
 };
 
@@ -271,15 +272,8 @@ static const char *hold(SpecHolder *h, char *s)
     return s;
 }
 
-/* A tap's name: from the NIC's UUID, within IFNAMSIZ, never a host's own. */
-static char *nic_tap_name(const CirNIC *nic)
-{
-    g_autofree char *hex = g_strndup(nic->base.uuid, 8);
-    return g_strdup_printf("ct%s", hex);
-}
-
-static bool spec_build(Lifecycle *lc, const CirVM *vm, const char *launch_name,
-                       const char *run_dir, guint16 vnc_port, SpecHolder *h, GError **error)
+static bool spec_build(Lifecycle *lc, const CirVM *vm, const char *launch_name, const char *run_dir,
+                       guint16 vnc_port, SpecHolder *h, GError **error)
 {
     HvSpec *s = &h->spec;
     GPtrArray *nics = registry_vm_nics(lc->reg, vm->base.uuid);
@@ -310,13 +304,8 @@ static bool spec_build(Lifecycle *lc, const CirVM *vm, const char *launch_name,
         s->isos[s->n_isos++].iso = (const CirISO *)registry_lookup(lc->reg, KIND_ISO, uuid);
     }
     s->nics = g_new0(HvNIC, (nics ? nics->len : 0) + 1);
-    for (guint i = 0; nics && i < nics->len; i++) {
-        const CirNIC *nic = nics->pdata[i];
-        HvNIC *n = &s->nics[s->n_nics++];
-        n->nic = nic;
-        n->backend = nic->sw[0] ? HV_NET_TAP : HV_NET_USER;
-        n->ifname = nic->sw[0] ? hold(h, nic_tap_name(nic)) : NULL;
-    }
+    for (guint i = 0; nics && i < nics->len; i++)
+        network_describe_nic(lc->network, nics->pdata[i], &s->nics[s->n_nics++], h->strings);
     for (uint32_t port = 0; port < vm->serial_ports && port < 4; port++)
         s->com_devices[port] = hold(h, hv_nmdm_device(vm->base.uuid, port + 1, 'A'));
     return true;
@@ -324,8 +313,8 @@ static bool spec_build(Lifecycle *lc, const CirVM *vm, const char *launch_name,
 
 HvPlan *lifecycle_plan(Lifecycle *lc, CirObject *vm, const char *hypervisor, GError **error)
 {
-    const HvDriver *driver = hv_driver_by_name(hypervisor && hypervisor[0] ? hypervisor
-                                                                            : lc->hypervisor);
+    const HvDriver *driver =
+        hv_driver_by_name(hypervisor && hypervisor[0] ? hypervisor : lc->hypervisor);
     VmRun *run = g_hash_table_lookup(lc->runs, vm->uuid);
     g_autofree char *run_dir = vm_run_dir(lc, vm->uuid);
     SpecHolder h;
@@ -410,7 +399,7 @@ static bool write_plan_files(const HvPlan *plan, GError **error)
 
 static void remove_runtime_files(const char *run_dir)
 {
-    static const char *const stale[] = {"qmp.sock", "vnc.sock", "com1.sock", "com2.sock",
+    static const char *const stale[] = {"qmp.sock",  "vnc.sock",  "com1.sock", "com2.sock",
                                         "com3.sock", "com4.sock", "process"};
 
     for (size_t i = 0; i < G_N_ELEMENTS(stale); i++) {
@@ -442,7 +431,7 @@ static void became_running(VmRun *run)
     waiters_finish(run->start_waiters, NULL);
 }
 
-static bool launch(VmRun *run, GError **error)
+static bool launch_process(VmRun *run, GError **error)
 {
     Lifecycle *lc = run->lc;
     CirVM *vm = (CirVM *)run_vm(run);
@@ -487,6 +476,17 @@ static bool launch(VmRun *run, GError **error)
     else
         became_running(run);
     return true;
+}
+
+/* The NICs' ports first: the plan names them (netgraph hooks). */
+static bool launch(VmRun *run, GError **error)
+{
+    if (!network_vm_up(run->lc->network, run_vm(run), run->run_dir, error))
+        return false;
+    if (launch_process(run, error))
+        return true;
+    network_vm_down(run->lc->network, run->uuid, run->run_dir);
+    return false;
 }
 
 static void ready_done(const GError *error, void *data)
@@ -548,8 +548,8 @@ static void on_process_exit(Supervised *proc, bool status_known, int status, voi
     VmRun *run = data;
     /* A reattached VM is not our child: its status is unknown, but what we
      * asked for says enough. */
-    HvExit exit = status_known      ? run->driver->interpret_exit(status)
-                  : run->kill_sent ? (HvExit){HV_EXIT_KILLED, "killed"}
+    HvExit exit = status_known          ? run->driver->interpret_exit(status)
+                  : run->kill_sent      ? (HvExit){HV_EXIT_KILLED, "killed"}
                   : run->stop_requested ? (HvExit){HV_EXIT_POWEROFF, "poweroff"}
                                         : (HvExit){HV_EXIT_POWEROFF, "exited"};
     bool was_starting = run->start_waiters->len > 0;
@@ -571,6 +571,7 @@ static void on_process_exit(Supervised *proc, bool status_known, int status, voi
             return;
         g_warning("Cannot restart VM %s: %s", run->uuid, error->message);
     }
+    network_vm_down(run->lc->network, run->uuid, run->run_dir);
 
     g_autoptr(GError) failed = NULL;
     if (was_starting) {
@@ -657,9 +658,8 @@ bool lifecycle_stop(Lifecycle *lc, CirObject *vm, uint32_t timeout_s, LifecycleD
         run->kill_sent = true;
         return supervised_signal(run->proc, SIGKILL, error);
     }
-    run->kill_timer =
-        g_timeout_add_seconds(timeout_s ? timeout_s : LIFECYCLE_STOP_TIMEOUT_DEFAULT,
-                              kill_after_timeout, run);
+    run->kill_timer = g_timeout_add_seconds(timeout_s ? timeout_s : LIFECYCLE_STOP_TIMEOUT_DEFAULT,
+                                            kill_after_timeout, run);
     return true;
 }
 
@@ -748,6 +748,7 @@ void lifecycle_recover(Lifecycle *lc)
                       (int)record.pid);
             set_state(run, "running", NULL);
             attach_consoles(run);
+            network_vm_reattach(lc->network, run->uuid, run_dir);
         } else {
             /* It died while we were away: clean up as after any exit. */
             g_autoptr(GError) cleanup_error = NULL;
@@ -755,6 +756,7 @@ void lifecycle_recover(Lifecycle *lc)
                 g_warning("%s", error->message);
             if (driver && driver->cleanup && !driver->cleanup(run->launch_name, &cleanup_error))
                 g_warning("Cleaning up after VM %s: %s", run->uuid, cleanup_error->message);
+            network_vm_down(lc->network, run->uuid, run_dir);
             unlink(record_path);
             set_state(run, "stopped", "exited");
             run_remove(run, NULL);
@@ -768,8 +770,8 @@ void lifecycle_recover(Lifecycle *lc)
         void **data = g_new(void *, 2);
         data[0] = lc;
         data[1] = g_strdup(vm->base.uuid);
-        guint id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, vm->autostart_delay,
-                                              autostart_vm, data, autostart_free);
+        guint id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, vm->autostart_delay, autostart_vm,
+                                              data, autostart_free);
         g_array_append_val(lc->autostarts, id);
     }
 }
@@ -787,6 +789,7 @@ Lifecycle *lifecycle_new(Registry *reg, const LifecycleConfig *config)
     lc->uefi_code = g_strdup(config->uefi_code);
     lc->uefi_vars = g_strdup(config->uefi_vars);
     lc->qemu_binary = g_strdup(config->qemu_binary);
+    lc->network = config->network;
     lc->kvm = strcmp(config->accelerator, "kvm") == 0 ||
               (strcmp(config->accelerator, "auto") == 0 && hv_kvm_usable());
     lc->runs = g_hash_table_new(g_str_hash, g_str_equal);
@@ -917,8 +920,7 @@ int lifecycle_open_display(Lifecycle *lc, CirObject *vm, GError **error)
         return -1;
     if (strcmp(((CirVM *)vm)->display, "vnc") != 0) {
         g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_FOUND,
-                    "The VM '%s' has no display (Display=%s)", vm->name,
-                    ((CirVM *)vm)->display);
+                    "The VM '%s' has no display (Display=%s)", vm->name, ((CirVM *)vm)->display);
         return -1;
     }
     HvInstance inst = run_instance(run);

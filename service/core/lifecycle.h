@@ -4,6 +4,7 @@
  * that kept running while the daemon was away. */
 #pragma once
 
+#include "core/network.h"
 #include "core/registry.h"
 #include "hv/hv.h"
 
@@ -17,13 +18,14 @@ typedef struct {
     const char *uefi_vars;
     const char *qemu_binary;
     const char *accelerator; /* qemu: "auto" (probe), "kvm" or "tcg" */
+    Network *network;        /* NIC ports on switches; NULL: none made */
 } LifecycleConfig;
 
 /* error NULL: done. Runs exactly once per accepted request. */
 typedef void (*LifecycleDone)(const GError *error, void *data);
 
 #define LIFECYCLE_STOP_TIMEOUT_DEFAULT 60
-#define LIFECYCLE_STOP_TIMEOUT_MAX 3600
+#define LIFECYCLE_STOP_TIMEOUT_MAX     3600
 
 Lifecycle *lifecycle_new(Registry *reg, const LifecycleConfig *config);
 /* Stops watching (the VMs keep running) and fails pending requests. */

@@ -17,7 +17,8 @@ static bool check_rate(const Field *f, GVariant *value, GError **error)
 
     if (n != 0 && (n < RATE_MIN || n > RATE_MAX)) {
         g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
-                    "%s=%" G_GUINT64_FORMAT " is out of range: it must be 0 (unlimited) or from %" G_GUINT64_FORMAT
+                    "%s=%" G_GUINT64_FORMAT
+                    " is out of range: it must be 0 (unlimited) or from %" G_GUINT64_FORMAT
                     " to %" G_GUINT64_FORMAT " bits per second",
                     f->name, n, RATE_MIN, RATE_MAX);
         return false;
@@ -31,8 +32,8 @@ static bool check_mac(const Field *f, GVariant *value, GError **error)
     unsigned b[6];
     char tail;
 
-    if (strlen(s) != 17 ||
-        sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6) {
+    if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+                                  &b[5], &tail) != 6) {
         g_autofree char *shown = g_strescape(s, NULL);
         g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
                     "%s='%.64s' is not of the form xx:xx:xx:xx:xx:xx", f->name, shown);
@@ -94,8 +95,7 @@ static char *nic_generate_mac(const char *vm_uuid, uint32_t index)
 
     g_checksum_update(sum, (const guchar *)seed, -1);
     g_checksum_get_digest(sum, digest, &len);
-    return g_strdup_printf("0e:c1:%02x:%02x:%02x:%02x", digest[0], digest[1], digest[2],
-                           digest[3]);
+    return g_strdup_printf("0e:c1:%02x:%02x:%02x:%02x", digest[0], digest[1], digest[2], digest[3]);
 }
 
 static bool nic_validate(Registry *reg, CirObject *obj, const CirObject *old, GHashTable *changes,

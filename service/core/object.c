@@ -5,11 +5,8 @@
 const ObjectClass *object_class(ObjectKind kind)
 {
     static const ObjectClass *const classes[N_KINDS] = {
-        [KIND_VM] = &vm_class,
-        [KIND_NIC] = &nic_class,
-        [KIND_SWITCH] = &switch_class,
-        [KIND_DISK] = &disk_class,
-        [KIND_ISO] = &iso_class,
+        [KIND_VM] = &vm_class,     [KIND_NIC] = &nic_class, [KIND_SWITCH] = &switch_class,
+        [KIND_DISK] = &disk_class, [KIND_ISO] = &iso_class,
     };
     g_assert(kind < N_KINDS);
     return classes[kind];

@@ -7,10 +7,10 @@ typedef struct Registry Registry;
 
 typedef struct {
     ObjectKind kind;
-    const char *label;  /* for messages: "VM", "switch", ... */
-    const char *table;  /* SQL table */
-    size_t size;        /* of the kind's struct */
-    size_t name_max;    /* longest name; 0 for kinds without names */
+    const char *label; /* for messages: "VM", "switch", ... */
+    const char *table; /* SQL table */
+    size_t size;       /* of the kind's struct */
+    size_t name_max;   /* longest name; 0 for kinds without names */
     const Field *fields;
     size_t n_fields;
     /* Sets the defaults of a new object. */
@@ -53,11 +53,11 @@ typedef struct {
 
 typedef struct {
     CirObject base;
-    char *vm;    /* owning VM's UUID */
+    char *vm; /* owning VM's UUID */
     uint32_t index;
     char *model;
     char *mac;
-    char *sw;    /* switch UUID, "" for user-mode NAT */
+    char *sw; /* switch UUID, "" for user-mode NAT */
     uint64_t rate_in, rate_out;
 } CirNIC;
 
@@ -86,12 +86,13 @@ typedef struct {
     char *sha256;
 } CirISO;
 
-#define VM_NAME_MAX 31 /* bhyve's VM_MAX_NAMELEN less the NUL */
+#define VM_NAME_MAX     31 /* bhyve's VM_MAX_NAMELEN less the NUL */
 #define OBJECT_NAME_MAX 64
-#define VM_MAX_NICS 8
-#define VM_MAX_DISKS 16
-#define VM_MAX_ISOS 4
-#define VM_MAX_SHARES 8
+#define VM_MAX_NICS     8
+#define VM_MAX_DISKS    16
+#define VM_MAX_ISOS     4
+#define VM_MAX_SHARES   8
+#define DISK_SIZE_MAX   (UINT64_C(16) << 40)
 
 extern const ObjectClass vm_class, nic_class, switch_class, disk_class, iso_class;
 

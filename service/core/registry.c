@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,10 +17,13 @@ struct Registry {
     RegistryPaths paths;
     GHashTable *objects[N_KINDS]; /* UUID -> CirObject, borrowed: freed on delete */
     GHashTable *names[N_KINDS];   /* name -> CirObject */
+    GHashTable *pending[N_KINDS]; /* names of objects being made (registry_prepare) */
     GHashTable *disk_owner;       /* disk UUID -> VM UUID */
     GHashTable *vm_nics;          /* VM UUID -> GPtrArray of CirNIC, by index */
     const RegistryObserver *observer;
     void *observer_data;
+    const RegistryEffects *effects[N_KINDS];
+    void *effects_data[N_KINDS];
 };
 
 Registry *registry_new(Store *store, const RegistryPaths *paths)
@@ -34,10 +38,11 @@ Registry *registry_new(Store *store, const RegistryPaths *paths)
     for (ObjectKind k = 0; k < N_KINDS; k++) {
         reg->objects[k] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         reg->names[k] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        reg->pending[k] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     }
     reg->disk_owner = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    reg->vm_nics = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify)g_ptr_array_unref);
+    reg->vm_nics =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
     return reg;
 }
 
@@ -53,6 +58,7 @@ void registry_free(Registry *reg)
             object_free(obj);
         g_hash_table_unref(reg->objects[k]);
         g_hash_table_unref(reg->names[k]);
+        g_hash_table_unref(reg->pending[k]);
     }
     g_hash_table_unref(reg->disk_owner);
     g_hash_table_unref(reg->vm_nics);
@@ -68,6 +74,28 @@ void registry_set_observer(Registry *reg, const RegistryObserver *observer, void
     reg->observer_data = data;
 }
 
+void registry_set_effects(Registry *reg, ObjectKind kind, const RegistryEffects *effects,
+                          void *data)
+{
+    reg->effects[kind] = effects;
+    reg->effects_data[kind] = data;
+}
+
+static bool effects_apply(Registry *reg, ObjectKind kind, const CirObject *old, CirObject *next,
+                          GError **error)
+{
+    const RegistryEffects *fx = reg->effects[kind];
+    return !fx || fx->apply(reg->effects_data[kind], old, next, error);
+}
+
+static void effects_undo(Registry *reg, ObjectKind kind, const CirObject *old,
+                         const CirObject *next)
+{
+    const RegistryEffects *fx = reg->effects[kind];
+    if (fx)
+        fx->undo(reg->effects_data[kind], old, next);
+}
+
 const RegistryPaths *registry_paths(Registry *reg)
 {
     return &reg->paths;
@@ -77,6 +105,31 @@ char *registry_disk_path(Registry *reg, const char *disk_uuid)
 {
     g_autofree char *file = g_strconcat(disk_uuid, ".img", NULL);
     return g_build_filename(reg->disk_dir, file, NULL);
+}
+
+char *registry_iso_path(Registry *reg, const char *iso_uuid)
+{
+    g_autofree char *file = g_strconcat(iso_uuid, ".iso", NULL);
+    return g_build_filename(reg->iso_dir, file, NULL);
+}
+
+bool registry_iso_is_owned(Registry *reg, const CirObject *iso)
+{
+    g_autofree char *own = registry_iso_path(reg, iso->uuid);
+    return strcmp(((const CirISO *)iso)->path, own) == 0;
+}
+
+#define PARTIAL_SUFFIX ".partial"
+
+static char *file_path(Registry *reg, ObjectKind kind, const char *uuid)
+{
+    return kind == KIND_DISK ? registry_disk_path(reg, uuid) : registry_iso_path(reg, uuid);
+}
+
+char *registry_partial_path(Registry *reg, const CirObject *obj)
+{
+    g_autofree char *path = file_path(reg, obj->kind, obj->uuid);
+    return g_strconcat(path, PARTIAL_SUFFIX, NULL);
 }
 
 /* --- indexes --- */
@@ -186,6 +239,35 @@ GPtrArray *registry_list(Registry *reg, ObjectKind kind)
     return all;
 }
 
+/* Partial files are what a daemon killed while making a disk or ISO left
+ * behind: removed, unless the object was stored just before the kill (then
+ * only the rename was missing). */
+static void recover_partial_files(Registry *reg, ObjectKind kind)
+{
+    const char *dir = kind == KIND_DISK ? reg->disk_dir : reg->iso_dir;
+    const char *ext = kind == KIND_DISK ? ".img" PARTIAL_SUFFIX : ".iso" PARTIAL_SUFFIX;
+    g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (listing && (name = g_dir_read_name(listing))) {
+        if (!g_str_has_suffix(name, ext))
+            continue;
+        g_autofree char *uuid = g_strndup(name, strlen(name) - strlen(ext));
+        g_autofree char *partial = g_build_filename(dir, name, NULL);
+        g_autofree char *final = file_path(reg, kind, uuid);
+        CirObject *obj = registry_lookup(reg, kind, uuid);
+        if (obj && !g_file_test(final, G_FILE_TEST_EXISTS) &&
+            (kind == KIND_DISK || registry_iso_is_owned(reg, obj)) && rename(partial, final) == 0) {
+            g_message("Moved %s into place: its %s '%s' was stored", partial,
+                      object_class(kind)->label, obj->name);
+        } else if (unlink(partial) == 0) {
+            g_message("Removed %s, left by an import or clone that did not finish", partial);
+        } else {
+            g_warning("Failed to remove %s: %s", partial, g_strerror(errno));
+        }
+    }
+}
+
 bool registry_load(Registry *reg, GError **error)
 {
     /* Referenced kinds first, so references resolve as objects arrive. */
@@ -201,6 +283,8 @@ bool registry_load(Registry *reg, GError **error)
         for (guint j = 0; j < loaded->len; j++)
             index_add(reg, loaded->pdata[j]);
     }
+    recover_partial_files(reg, KIND_DISK);
+    recover_partial_files(reg, KIND_ISO);
     return true;
 }
 
@@ -326,8 +410,8 @@ static bool check_not_running(Registry *reg, const CirObject *obj, GHashTable *c
             const Field *f = object_class_find_field(c, key);
             if (f && !(f->flags & FIELD_LIVE)) {
                 g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_BUSY,
-                            "%s of %s %s cannot change while the VM '%s' is %s; stop it first",
-                            key, strchr("AEIOU", c->label[0]) ? "an" : "a", c->label, vm->name,
+                            "%s of %s %s cannot change while the VM '%s' is %s; stop it first", key,
+                            strchr("AEIOU", c->label[0]) ? "an" : "a", c->label, vm->name,
                             ((CirVM *)vm)->state);
                 return false;
             }
@@ -335,8 +419,9 @@ static bool check_not_running(Registry *reg, const CirObject *obj, GHashTable *c
         return true;
     }
     g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_BUSY,
-                obj == vm ? "The VM '%s' is %s; stop it first"
-                          : "The hardware of the VM '%s' cannot change while it is %s; stop it first",
+                obj == vm
+                    ? "The VM '%s' is %s; stop it first"
+                    : "The hardware of the VM '%s' cannot change while it is %s; stop it first",
                 vm->name, ((CirVM *)vm)->state);
     return false;
 }
@@ -387,6 +472,12 @@ static bool check_name_free(Registry *reg, ObjectKind kind, const char *name, GE
     }
     if (registry_lookup_name(reg, kind, name)) {
         g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_EXISTS, "%s %s named '%s' already exists",
+                    strchr("AEIOU", c->label[0]) ? "An" : "A", c->label, name);
+        return false;
+    }
+    if (g_hash_table_contains(reg->pending[kind], name)) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_EXISTS,
+                    "%s %s named '%s' is being made (an import or a clone)",
                     strchr("AEIOU", c->label[0]) ? "An" : "A", c->label, name);
         return false;
     }
@@ -461,11 +552,12 @@ static CirObject *create_object(Registry *reg, ObjectKind kind, const char *name
     }
     if ((trusted && !apply_changes(reg, obj, trusted, true, true, error)) ||
         !apply_changes(reg, obj, changes, true, false, error) ||
-        !c->validate(reg, obj, NULL, changes, error))
+        !c->validate(reg, obj, NULL, changes, error) || !effects_apply(reg, kind, NULL, obj, error))
         return NULL;
     if (kind == KIND_DISK && !disk_file_create(reg, (CirDisk *)obj, error))
         return NULL;
     if (!save_in_transaction(reg, &obj, 1, NULL, 0, error)) {
+        effects_undo(reg, kind, NULL, obj);
         if (kind == KIND_DISK) {
             g_autofree char *path = registry_disk_path(reg, obj->uuid);
             unlink(path);
@@ -525,6 +617,67 @@ CirObject *registry_register_iso(Registry *reg, const char *name, const char *pa
     return create_object(reg, KIND_ISO, name, changes, trusted, NULL, error);
 }
 
+CirObject *registry_prepare(Registry *reg, ObjectKind kind, const char *name, GHashTable *changes,
+                            GHashTable *trusted, GError **error)
+{
+    g_return_val_if_fail(kind == KIND_DISK || kind == KIND_ISO, NULL);
+    if (!check_name_free(reg, kind, name, error))
+        return NULL;
+    g_autoptr(CirObject) obj = object_new(kind);
+    obj->name = g_strdup(name);
+    if (kind == KIND_ISO) {
+        CirISO *iso = (CirISO *)obj;
+        g_free(iso->path);
+        iso->path = registry_iso_path(reg, obj->uuid);
+    }
+    if ((trusted && !apply_changes(reg, obj, trusted, true, true, error)) ||
+        (changes && !apply_changes(reg, obj, changes, true, false, error)))
+        return NULL;
+    g_hash_table_add(reg->pending[kind], g_strdup(name));
+    return g_steal_pointer(&obj);
+}
+
+void registry_discard(Registry *reg, CirObject *obj)
+{
+    if (!obj)
+        return;
+    g_autofree char *partial = registry_partial_path(reg, obj);
+    if (unlink(partial) < 0 && errno != ENOENT)
+        g_warning("Failed to remove %s: %s", partial, g_strerror(errno));
+    g_hash_table_remove(reg->pending[obj->kind], obj->name);
+    object_free(obj);
+}
+
+CirObject *registry_adopt(Registry *reg, CirObject *obj, GHashTable *trusted, GError **error)
+{
+    g_autoptr(GHashTable) none = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autofree char *partial = registry_partial_path(reg, obj);
+    g_autofree char *final = file_path(reg, obj->kind, obj->uuid);
+
+    if ((trusted && !apply_changes(reg, obj, trusted, true, true, error)) ||
+        !object_class(obj->kind)->validate(reg, obj, NULL, none, error) ||
+        !save_in_transaction(reg, &obj, 1, NULL, 0, error)) {
+        registry_discard(reg, obj);
+        return NULL;
+    }
+    /* Stored: a daemon killed from here on finishes the rename when it
+     * starts again (see recover_partial_files). */
+    if (rename(partial, final) < 0) {
+        int e = errno;
+        if (!save_in_transaction(reg, NULL, 0, &obj, 1, NULL))
+            g_warning("Failed to forget the %s '%s' whose file could not be moved",
+                      object_class(obj->kind)->label, obj->name);
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_FAILED, "Failed to move %s to %s: %s",
+                    partial, final, g_strerror(e));
+        registry_discard(reg, obj);
+        return NULL;
+    }
+    g_hash_table_remove(reg->pending[obj->kind], obj->name);
+    index_add(reg, obj);
+    notify_added(reg, obj);
+    return obj;
+}
+
 /* Replaces obj's values with those of next, keeping obj's address (the bus
  * and the indexes point at it); next receives the old values. */
 static void swap_values(Registry *reg, CirObject *obj, CirObject *next)
@@ -558,9 +711,61 @@ bool registry_update(Registry *reg, CirObject *obj, GHashTable *changes, GError 
 
     if (!check_not_running(reg, obj, changes, error) ||
         !apply_changes(reg, next, changes, false, false, error) ||
-        !object_class(obj->kind)->validate(reg, next, obj, changes, error))
+        !object_class(obj->kind)->validate(reg, next, obj, changes, error) ||
+        !effects_apply(reg, obj->kind, obj, next, error))
         return false;
-    return commit_change(reg, obj, next, error);
+    if (commit_change(reg, obj, next, error))
+        return true;
+    effects_undo(reg, obj->kind, obj, next);
+    return false;
+}
+
+bool registry_resize_disk(Registry *reg, CirObject *obj, uint64_t size, bool force, GError **error)
+{
+    CirDisk *disk = (CirDisk *)obj;
+    const Field *f = object_class_find_field(object_class(KIND_DISK), "Size");
+    g_autoptr(GHashTable) changes =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_variant_unref);
+    GVariant *value = g_variant_ref_sink(g_variant_new_uint64(size));
+    uint64_t old_size = disk->size;
+
+    g_return_val_if_fail(obj->kind == KIND_DISK, false);
+    g_hash_table_insert(changes, "Size", value);
+    if (!check_not_running(reg, obj, changes, error) || !field_validate(f, value, error))
+        return false;
+    if (size < old_size && !force) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
+                    "Size=%" G_GUINT64_FORMAT " would shrink the disk '%s' from %" G_GUINT64_FORMAT
+                    " bytes and lose what lies beyond; pass the option Force=true to do so",
+                    size, obj->name, old_size);
+        return false;
+    }
+    if (size == old_size)
+        return true;
+    if (strcmp(disk->format, "raw") != 0) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_SUPPORTED,
+                    "Resizing a disk of Format='%s' is not supported", disk->format);
+        return false;
+    }
+
+    g_autofree char *path = registry_disk_path(reg, obj->uuid);
+    if (truncate(path, (off_t)size) < 0) {
+        int e = errno;
+        g_set_error(error, CIRRINA_ERROR,
+                    e == EFBIG ? CIRRINA_ERROR_NOT_SUPPORTED : CIRRINA_ERROR_FAILED,
+                    "Failed to resize the disk image %s to %" G_GUINT64_FORMAT " bytes: %s", path,
+                    size, g_strerror(e));
+        return false;
+    }
+    g_autoptr(CirObject) next = object_copy(obj);
+    ((CirDisk *)next)->size = size;
+    if (!commit_change(reg, obj, next, error)) {
+        /* Growing is undone; what a forced shrink cut off is gone. */
+        if (truncate(path, (off_t)MAX(old_size, size)) < 0)
+            g_warning("Failed to put the size of %s back: %s", path, g_strerror(errno));
+        return false;
+    }
+    return true;
 }
 
 bool registry_rename(Registry *reg, CirObject *obj, const char *name, GError **error)
@@ -621,9 +826,10 @@ bool registry_delete(Registry *reg, CirObject *obj, bool delete_disks, GError **
     g_autoptr(GPtrArray) nics = NULL;
     g_autoptr(GVariant) disks = NULL;
 
-    if ((obj->kind == KIND_VM || obj->kind == KIND_NIC) && !check_not_running(reg, obj, NULL, error))
+    if ((obj->kind == KIND_VM || obj->kind == KIND_NIC) &&
+        !check_not_running(reg, obj, NULL, error))
         return false;
-    if (!check_unused(reg, obj, error))
+    if (!check_unused(reg, obj, error) || !effects_apply(reg, obj->kind, obj, NULL, error))
         return false;
     g_ptr_array_add(deletes, obj);
     if (obj->kind == KIND_VM) {
@@ -639,8 +845,10 @@ bool registry_delete(Registry *reg, CirObject *obj, bool delete_disks, GError **
         }
     }
     if (!save_in_transaction(reg, NULL, 0, (CirObject *const *)deletes->pdata, deletes->len,
-                             error))
+                             error)) {
+        effects_undo(reg, obj->kind, obj, NULL);
         return false;
+    }
 
     /* Committed: now the files, then memory and signals. */
     for (guint i = 0; i < deletes->len; i++) {
@@ -649,6 +857,11 @@ bool registry_delete(Registry *reg, CirObject *obj, bool delete_disks, GError **
             g_autofree char *path = registry_disk_path(reg, gone->uuid);
             if (unlink(path) < 0 && errno != ENOENT)
                 g_warning("Failed to remove the disk image %s: %s", path, g_strerror(errno));
+        } else if (gone->kind == KIND_ISO && registry_iso_is_owned(reg, gone)) {
+            /* Imported: the daemon's own file. A registered one stays. */
+            const char *path = ((CirISO *)gone)->path;
+            if (unlink(path) < 0 && errno != ENOENT)
+                g_warning("Failed to remove the ISO image %s: %s", path, g_strerror(errno));
         }
     }
     if (obj->kind == KIND_NIC) {

@@ -14,7 +14,7 @@
 struct Supervised {
     pid_t pid;
     bool is_child;
-    guint watch;     /* child watch, pidfd watch or poll timer */
+    guint watch; /* child watch, pidfd watch or poll timer */
     int pidfd;
     SupervisedExit on_exit;
     void *data;
@@ -128,9 +128,9 @@ static void child_setup(gpointer data)
     setsid();
 }
 
-Supervised *supervisor_spawn(const char *const *argv, const char *log_path,
-                             const char *record_path, const SupervisorRecord *record,
-                             SupervisedExit on_exit, void *data, GError **error)
+Supervised *supervisor_spawn(const char *const *argv, const char *log_path, const char *record_path,
+                             const SupervisorRecord *record, SupervisedExit on_exit, void *data,
+                             GError **error)
 {
     int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -29,9 +29,9 @@ void supervisor_record_clear(SupervisorRecord *record);
 
 /* Starts argv (stdin from /dev/null, output appended to log_path) in a new
  * session and writes the record. */
-Supervised *supervisor_spawn(const char *const *argv, const char *log_path,
-                             const char *record_path, const SupervisorRecord *record,
-                             SupervisedExit on_exit, void *data, GError **error);
+Supervised *supervisor_spawn(const char *const *argv, const char *log_path, const char *record_path,
+                             const SupervisorRecord *record, SupervisedExit on_exit, void *data,
+                             GError **error);
 
 /* Reads the record; returns the process when it still runs as recorded,
  * else NULL (no error: the VM is simply gone) and fills record anyway. */

@@ -26,8 +26,8 @@ static bool check_uplink(const Field *f, GVariant *value, GError **error)
 static const Field switch_fields[] = {
     FIELD_STR("UUID", "s", offsetof(CirObject, uuid), FIELD_CONST, "uuid"),
     FIELD_STR("Name", "s", offsetof(CirObject, name), 0, "name"),
-    FIELD_STR("Description", "s", offsetof(CirSwitch, description), FIELD_WRITABLE,
-              "description", .check = field_check_description),
+    FIELD_STR("Description", "s", offsetof(CirSwitch, description), FIELD_WRITABLE, "description",
+              .check = field_check_description),
     FIELD_STR("Type", "s", offsetof(CirSwitch, type), FIELD_CREATE_ONLY, "type",
               .choices = switch_types),
     FIELD_STR("Uplink", "s", offsetof(CirSwitch, uplink), FIELD_WRITABLE, "uplink",
@@ -67,6 +67,19 @@ static bool switch_validate(Registry *reg, CirObject *obj, const CirObject *old,
                     "Type='netgraph' switches exist only on FreeBSD; this host runs %s",
                     registry_paths(reg)->host_os);
         return false;
+    }
+    /* A host interface joins one bridge at most. Whether it exists and can
+     * be an uplink is the host's to say (core/network.c). */
+    g_autoptr(GPtrArray) all = registry_list(reg, KIND_SWITCH);
+    for (guint i = 0; sw->uplink[0] && i < all->len; i++) {
+        const CirSwitch *other = all->pdata[i];
+        if (strcmp(other->base.uuid, sw->base.uuid) != 0 &&
+            strcmp(other->uplink, sw->uplink) == 0) {
+            g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_BUSY,
+                        "Uplink: '%s' is the uplink of the switch '%s' already", sw->uplink,
+                        other->base.name);
+            return false;
+        }
     }
     if (old)
         return true;

@@ -5,9 +5,9 @@
 #include "core/object.h"
 #include "core/registry.h"
 
-#define MiB (UINT64_C(1) << 20)
-#define TiB (UINT64_C(1) << 40)
-#define VM_MAX_CPUS 256
+#define MiB           (UINT64_C(1) << 20)
+#define TiB           (UINT64_C(1) << 40)
+#define VM_MAX_CPUS   256
 #define HOST_MAX_CPUS 1024
 
 static const char *const restart_policies[] = {"no", "on-failure", "always", NULL};
@@ -101,8 +101,8 @@ static bool check_shares(const Field *f, GVariant *value, GError **error)
 static const Field vm_fields[] = {
     FIELD_STR("UUID", "s", offsetof(CirObject, uuid), FIELD_CONST, "uuid"),
     FIELD_STR("Name", "s", offsetof(CirObject, name), 0, "name"),
-    FIELD_STR("Description", "s", offsetof(CirVM, description), FIELD_WRITABLE | FIELD_LIVE, "description",
-              .check = field_check_description),
+    FIELD_STR("Description", "s", offsetof(CirVM, description), FIELD_WRITABLE | FIELD_LIVE,
+              "description", .check = field_check_description),
     FIELD_STR("Group", "s", offsetof(CirVM, group), FIELD_WRITABLE | FIELD_LIVE, "vm_group",
               .check = field_check_group),
     FIELD_STR("State", "s", offsetof(CirVM, state), FIELD_NOT_STORED, NULL, .choices = states),
@@ -126,10 +126,10 @@ static const Field vm_fields[] = {
     FIELD_BOOL("VMExitOnHLT", offsetof(CirVM, vmexit_on_hlt), FIELD_WRITABLE, "vmexit_on_hlt"),
     FIELD_STR("Display", "s", offsetof(CirVM, display), FIELD_WRITABLE, "display",
               .choices = displays),
-    FIELD_U32("DisplayWidth", offsetof(CirVM, display_width), FIELD_WRITABLE, "display_width",
-              640, 3840),
-    FIELD_U32("DisplayHeight", offsetof(CirVM, display_height), FIELD_WRITABLE,
-              "display_height", 480, 2160),
+    FIELD_U32("DisplayWidth", offsetof(CirVM, display_width), FIELD_WRITABLE, "display_width", 640,
+              3840),
+    FIELD_U32("DisplayHeight", offsetof(CirVM, display_height), FIELD_WRITABLE, "display_height",
+              480, 2160),
     FIELD_BOOL("DisplayWait", offsetof(CirVM, display_wait), FIELD_WRITABLE, "display_wait"),
     FIELD_STR("DisplayVGA", "s", offsetof(CirVM, display_vga), FIELD_WRITABLE, "display_vga",
               .choices = vga_modes),
@@ -139,15 +139,13 @@ static const Field vm_fields[] = {
     FIELD_BOOL("Tablet", offsetof(CirVM, tablet), FIELD_WRITABLE, "tablet"),
     FIELD_BOOL("Sound", offsetof(CirVM, sound), FIELD_WRITABLE, "sound"),
     FIELD_BOOL("RNG", offsetof(CirVM, rng), FIELD_WRITABLE, "rng"),
-    FIELD_U32("SerialPorts", offsetof(CirVM, serial_ports), FIELD_WRITABLE, "serial_ports", 0,
-              4),
+    FIELD_U32("SerialPorts", offsetof(CirVM, serial_ports), FIELD_WRITABLE, "serial_ports", 0, 4),
     FIELD_VAR("Shares", "a(ssb)", offsetof(CirVM, shares), FIELD_WRITABLE, "shares",
               .check = check_shares),
     /* Lists of references live in join tables named by .column. */
     FIELD_VAR("Disks", "ao", offsetof(CirVM, disks), FIELD_WRITABLE, "vm_disks",
               .ref_kind = KIND_DISK),
-    FIELD_VAR("ISOs", "ao", offsetof(CirVM, isos), FIELD_WRITABLE, "vm_isos",
-              .ref_kind = KIND_ISO),
+    FIELD_VAR("ISOs", "ao", offsetof(CirVM, isos), FIELD_WRITABLE, "vm_isos", .ref_kind = KIND_ISO),
     {.name = "NICs", .dbus_type = "ao", .flags = FIELD_DERIVED, .ref_kind = KIND_NIC},
 };
 
@@ -216,8 +214,7 @@ static bool vm_validate_pins(CirVM *vm, GError **error)
     while (g_variant_iter_next(&iter, "(uu)", &vcpu, &hostcpu)) {
         if (vcpu >= vm->cpus) {
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT,
-                        "CPUPins: virtual CPU %u does not exist (CPUs=%u)", vcpu,
-                        vm->cpus);
+                        "CPUPins: virtual CPU %u does not exist (CPUs=%u)", vcpu, vm->cpus);
             return false;
         }
         if (hostcpu >= HOST_MAX_CPUS) {

@@ -46,13 +46,13 @@ typedef struct {
     size_t n_isos;
     HvNIC *nics;
     size_t n_nics;
-    const char *run_dir;     /* per-VM runtime directory: sockets, config, pid */
+    const char *run_dir;      /* per-VM runtime directory: sockets, config, pid */
     const char *vm_state_dir; /* per-VM persistent directory: UEFI vars */
     const char *uefi_code;
     const char *uefi_vars_template;
     const char *qemu_binary;
-    bool kvm;                /* qemu: KVM works on this host */
-    uint16_t vnc_port;       /* bhyve: fbuf TCP port on 127.0.0.1, chosen by the daemon */
+    bool kvm;                   /* qemu: KVM works on this host */
+    uint16_t vnc_port;          /* bhyve: fbuf TCP port on 127.0.0.1, chosen by the daemon */
     const char *com_devices[4]; /* bhyve: nmdm A sides for com1..com4 */
 } HvSpec;
 

@@ -62,8 +62,8 @@ out:
 bool hv_kvm_usable(void)
 {
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    bool ok = kvm >= 0 && ioctl(kvm, KVM_GET_API_VERSION, 0) == KVM_API_VERSION &&
-              kvm_runs_code(kvm);
+    bool ok =
+        kvm >= 0 && ioctl(kvm, KVM_GET_API_VERSION, 0) == KVM_API_VERSION && kvm_runs_code(kvm);
 
     if (kvm >= 0)
         close(kvm);

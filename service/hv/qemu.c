@@ -8,7 +8,7 @@
 #include "hv/hv.h"
 #include "hv/qmp.h"
 
-#define MiB (UINT64_C(1) << 20)
+#define MiB            (UINT64_C(1) << 20)
 #define Q35_AHCI_PORTS 6
 
 /* QEMU's cache modes for bhyve's two block options: nocache is O_DIRECT,
@@ -34,8 +34,7 @@ static bool plan_storage(HvPlan *plan, const HvSpec *spec, GError **error)
 
         if (ahci && ahci_port >= Q35_AHCI_PORTS) {
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_SUPPORTED,
-                        "q35 has %d AHCI ports: too many ahci-hd disks and ISOs",
-                        Q35_AHCI_PORTS);
+                        "q35 has %d AHCI ports: too many ahci-hd disks and ISOs", Q35_AHCI_PORTS);
             return false;
         }
         hv_plan_add_arg(plan, "-drive");
@@ -58,8 +57,7 @@ static bool plan_storage(HvPlan *plan, const HvSpec *spec, GError **error)
     for (size_t i = 0; i < spec->n_isos; i++) {
         if (ahci_port >= Q35_AHCI_PORTS) {
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_SUPPORTED,
-                        "q35 has %d AHCI ports: too many ahci-hd disks and ISOs",
-                        Q35_AHCI_PORTS);
+                        "q35 has %d AHCI ports: too many ahci-hd disks and ISOs", Q35_AHCI_PORTS);
             return false;
         }
         hv_plan_add_arg(plan, "-drive");
@@ -83,8 +81,7 @@ static bool plan_network(HvPlan *plan, const HvSpec *spec, GError **error)
             hv_plan_add_argf(plan, "user,id=net%zu", i);
             break;
         case HV_NET_TAP:
-            hv_plan_add_argf(plan, "tap,id=net%zu,ifname=%s,script=no,downscript=no", i,
-                             n->ifname);
+            hv_plan_add_argf(plan, "tap,id=net%zu,ifname=%s,script=no,downscript=no", i, n->ifname);
             break;
         case HV_NET_NETGRAPH:
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_SUPPORTED,

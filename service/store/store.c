@@ -79,8 +79,8 @@ static bool store_migrate(Store *store, GError **error)
         g_autoptr(GError) local = NULL;
         if (!store_exec(store, "BEGIN IMMEDIATE;", error))
             return false;
-        if (!store_exec(store, schema_migration(v), &local) ||
-            !store_exec(store, bump, &local) || !store_exec(store, "COMMIT;", &local)) {
+        if (!store_exec(store, schema_migration(v), &local) || !store_exec(store, bump, &local) ||
+            !store_exec(store, "COMMIT;", &local)) {
             store_exec(store, "ROLLBACK;", NULL);
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_FAILED,
                         "Migrating the database to schema version %d failed: %s", v,
@@ -109,8 +109,8 @@ static bool store_prepare(Store *store, GError **error)
             g_string_append_printf(cols, "%s%s", n > 1 ? ", " : "", f->column);
             g_string_append_printf(vals, "%s?%u", n > 1 ? ", " : "", n);
             if (strcmp(f->column, "uuid") != 0)
-                g_string_append_printf(sets, "%s%s = excluded.%s", sets->len ? ", " : "",
-                                       f->column, f->column);
+                g_string_append_printf(sets, "%s%s = excluded.%s", sets->len ? ", " : "", f->column,
+                                       f->column);
         }
         g_autofree char *upsert =
             g_strdup_printf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (uuid) DO UPDATE SET %s",
@@ -139,8 +139,9 @@ Store *store_open(const char *path, GError **error)
     /* Refuse a newer database before anything writes to it (journal_mode
      * = WAL rewrites the header). */
     if (!store_check_version(store, error) ||
-        !store_exec(store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-                           "PRAGMA foreign_keys = ON;",
+        !store_exec(store,
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+                    "PRAGMA foreign_keys = ON;",
                     error) ||
         !store_migrate(store, error) || !store_prepare(store, error))
         return NULL;
@@ -353,8 +354,7 @@ bool store_load(Store *store, ObjectKind kind, GPtrArray *objects, GError **erro
     if (r != SQLITE_DONE)
         return set_sqlite_error(store, error, "load objects");
     for (size_t i = 0; i < c->n_fields; i++)
-        if (field_is_join(&c->fields[i]) &&
-            !store_load_join(store, &c->fields[i], by_uuid, error))
+        if (field_is_join(&c->fields[i]) && !store_load_join(store, &c->fields[i], by_uuid, error))
             return false;
     return true;
 }

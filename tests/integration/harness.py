@@ -18,6 +18,7 @@ Environment: CIRRINAD (the daemon binary, set by meson), CIRRINA_SOURCE_ROOT
 Needs root (the daemon must own org.cirrina, setpriv must switch users).
 """
 
+import itertools
 import json
 import os
 import re
@@ -46,7 +47,8 @@ NIC = 'org.cirrina.NIC'
 SWITCH = 'org.cirrina.Switch'
 DISK = 'org.cirrina.Disk'
 ISO = 'org.cirrina.ISO'
-CIRRINA_INTERFACES = (MANAGER, VM, NIC, SWITCH, DISK, ISO)
+JOB = 'org.cirrina.Job'
+CIRRINA_INTERFACES = (MANAGER, VM, NIC, SWITCH, DISK, ISO, JOB)
 
 PROPERTIES = 'org.freedesktop.DBus.Properties'
 OBJECT_MANAGER = 'org.freedesktop.DBus.ObjectManager'
@@ -58,6 +60,7 @@ E_EXISTS = 'org.cirrina.Error.Exists'
 E_BUSY = 'org.cirrina.Error.Busy'
 E_NOT_SUPPORTED = 'org.cirrina.Error.NotSupported'
 E_FAILED = 'org.cirrina.Error.Failed'
+E_CANCELLED = 'org.cirrina.Error.Cancelled'
 E_ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
 E_UNKNOWN_OBJECT = 'org.freedesktop.DBus.Error.UnknownObject'
 E_UNKNOWN_METHOD = 'org.freedesktop.DBus.Error.UnknownMethod'
@@ -484,10 +487,18 @@ json.dump(out, sys.stdout, default=repr)
 class Harness:
     """One private system bus and one cirrinad (restartable) in a temp dir."""
 
-    def __init__(self, label='cirrina', hypervisor='auto', extra_config='', env=None):
+    def __init__(self, label='cirrina', hypervisor='auto', extra_config='', env=None,
+                 daemon_prefix=None):
         """extra_config: more cirrinad.conf text (e.g. a [firmware] group);
-        env: more environment for the daemon (e.g. a PATH with fakes)."""
+        env: more environment for the daemon (e.g. a PATH with fakes);
+        daemon_prefix: a command the daemon runs under, e.g.
+        ['ip', 'netns', 'exec', NS] for a network namespace of its own.
+        Without one, the daemon gets a network namespace made for it, so
+        the bridges and taps of any test never touch the host's network."""
         self.label = label
+        self.daemon_prefix = list(daemon_prefix or [])
+        self.own_netns = daemon_prefix is None
+        self.netns = None
         self.hypervisor = hypervisor
         self.extra_config = extra_config
         self.extra_env = env or {}
@@ -545,6 +556,9 @@ class Harness:
         for d in ('state', 'disks', 'isos', 'run', 'files'):
             os.mkdir(self.path(d))
         self._links_before = _host_links()
+        if self.own_netns and self.netns is None:
+            self.netns = NetNamespace('h')
+            self.daemon_prefix = self.netns.prefix
         self._start_bus()
         self._write_config()
         self.start_daemon()
@@ -603,7 +617,7 @@ class Harness:
         env['DBUS_SYSTEM_BUS_ADDRESS'] = self.address
         env.update(self.extra_env)
         self.daemon = subprocess.Popen(
-            [cirrinad_path(), '--system', '--config', self.config_path],
+            self.daemon_prefix + [cirrinad_path(), '--system', '--config', self.config_path],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
             start_new_session=True)
         log.close()
@@ -709,6 +723,9 @@ class Harness:
             self._bus_log.close()
             self.bus_proc = None
         self._remove_leftover_links()
+        if self.netns is not None:
+            self.netns.delete()
+            self.netns = None
         if self.tmp:
             # VMs outlive the daemon by design (own sessions): end any left
             # from this test, whatever ran them (QEMU, the bhyve stand-in).
@@ -867,6 +884,68 @@ def _host_links():
         if len(parts) >= 2:
             names.add(parts[1].strip().split('@')[0])
     return names
+
+
+# ------------------------------------------- private network namespaces
+
+class NetNamespace:
+    """A network namespace of the test's own (ip netns), so that bridges and
+    taps never touch the host's network: run the daemon in it with
+    Harness(daemon_prefix=ns.prefix). delete() removes it with everything
+    in it.
+
+        ns = NetNamespace('switches')
+        ns.ip('link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up0p')
+        ns.links()['cirbr0']['master']
+    """
+
+    _serial = itertools.count(1)
+
+    def __init__(self, label='cirrina'):
+        if not shutil.which('ip'):
+            raise unittest.SkipTest('ip (iproute2) is not installed')
+        self.name = f'cirrina-{label}-{os.getpid()}-{next(self._serial)}'
+        r = subprocess.run(['ip', 'netns', 'add', self.name], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise unittest.SkipTest('cannot create a network namespace: '
+                                    + r.stdout.decode(errors='replace').strip())
+        self.ip('link', 'set', 'lo', 'up')
+
+    @property
+    def prefix(self):
+        # ip by its path: the daemon's PATH may put a recording ip first.
+        return [shutil.which('ip'), 'netns', 'exec', self.name]
+
+    def ip(self, *args, check=True):
+        """ip -n NS ARGS; its output."""
+        r = subprocess.run(['ip', '-n', self.name] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        if check and r.returncode != 0:
+            raise HarnessError(f'ip -n {self.name} {" ".join(args)} failed: '
+                               + r.stderr.decode(errors='replace'))
+        return r.stdout.decode(errors='replace')
+
+    def run(self, *command, check=True):
+        """A command inside the namespace; its output."""
+        r = subprocess.run(self.prefix + list(command), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        if check and r.returncode != 0:
+            raise HarnessError(f'{" ".join(command)} in {self.name} failed: '
+                               + r.stderr.decode(errors='replace'))
+        return r.stdout.decode(errors='replace')
+
+    def links(self):
+        """{name: ip -j -d link's object}: 'master', 'flags', 'linkinfo' ..."""
+        return {link['ifname']: link for link in json.loads(self.ip('-j', '-d', 'link', 'show'))}
+
+    def kind(self, name):
+        """The link's kind ('bridge', 'tun', 'veth', 'ifb' ...) or None."""
+        return self.links().get(name, {}).get('linkinfo', {}).get('info_kind')
+
+    def delete(self):
+        subprocess.run(['ip', 'netns', 'del', self.name], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
 
 
 # ------------------------------------------------------------ test bases
@@ -1037,9 +1116,18 @@ for c in calls:
     start = time.monotonic()
     try:
         params = GLib.Variant.parse(None, c["args"], None, None) if c["args"] else None
+        # "fds": files opened (read-only) and passed; args name them
+        # by index ("handle 0").
+        passed = None
+        if c.get("fds"):
+            passed = Gio.UnixFDList()
+            for p in c["fds"]:
+                fd = os.open(p, os.O_RDONLY)
+                passed.append(fd)
+                os.close(fd)
         reply, fds = bus.call_with_unix_fd_list_sync(
             c["dest"], c["path"], c["iface"], c["method"], params, None, flags,
-            c.get("timeout", 30000), None, None)
+            c.get("timeout", 30000), passed, None)
         r = {"value": reply.unpack() if reply is not None else None,
              "typed": canon(reply) if reply is not None else None,
              "fds": fds.get_length() if fds is not None else 0}
@@ -1438,7 +1526,9 @@ class PolkitHarness(Harness):
         "value", "typed" (the reply with its D-Bus types, see canon in
         _CALLER_SCRIPT) and "fds" (how many file descriptors came with it),
         or "error" and "message"; and "seconds" and "sender" (the caller's
-        unique name)."""
+        unique name). A dict call may also have 'fds': paths of files the
+        caller opens read-only and passes with the call (args refer to
+        them as handle 0, 1, ...)."""
         return self._caller(user, calls, interactive, background=False)
 
     def start_as(self, user, calls, interactive=False, wait_for=None):

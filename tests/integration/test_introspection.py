@@ -21,11 +21,13 @@ import sys
 import unittest
 import xml.etree.ElementTree as ET
 
+import dbus
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    CirrinaTestCase, Harness, ROOT_PATH, MANAGER, VM, NIC, SWITCH, DISK, ISO, OBJECT_MANAGER,
-    MiB, api, parse_interfaces)
+    BUS_NAME, CirrinaTestCase, Harness, ROOT_PATH, MANAGER, VM, NIC, SWITCH, DISK, ISO, JOB,
+    OBJECT_MANAGER, MiB, api, parse_interfaces, wait_until)
 
 
 class IntrospectionTest(CirrinaTestCase):
@@ -48,6 +50,7 @@ class IntrospectionTest(CirrinaTestCase):
                 SWITCH: c.create_switch('introspected'),
                 DISK: c.create_disk('introspected', MiB),
                 ISO: c.register_iso('introspected', iso_file),
+                JOB: cls.start_job(c),
             }
             cls.live = {iface: c.introspect(path) for iface, path in cls.objects.items()}
         except BaseException:
@@ -55,7 +58,25 @@ class IntrospectionTest(CirrinaTestCase):
             raise
 
     @classmethod
+    def start_job(cls, c):
+        """A job that lasts: an import from a pipe nobody writes to (until
+        tearDownClass closes it)."""
+        r, cls.job_writer = os.pipe()
+        c.bus.call_async(BUS_NAME, ROOT_PATH, MANAGER, 'ImportDisk', 'sha{sv}',
+                         ('introspected-import', dbus.types.UnixFd(r),
+                          dbus.Dictionary({}, signature='sv')),
+                         lambda *a: None, lambda *a: None, timeout=600)
+        os.close(r)
+        jobs = wait_until(lambda: list(c.objects_with(JOB)))
+        if not jobs:
+            raise AssertionError('an import shows no org.cirrina.Job')
+        return jobs[0]
+
+    @classmethod
     def tearDownClass(cls):
+        if getattr(cls, 'job_writer', None) is not None:
+            os.close(cls.job_writer)
+            cls.job_writer = None
         if cls.class_harness is not None:
             cls.class_harness.cleanup()
         super().tearDownClass()
@@ -122,6 +143,9 @@ class IntrospectionTest(CirrinaTestCase):
     def test_iso(self):
         self.check_interface(ISO)
 
+    def test_job(self):
+        self.check_interface(JOB)
+
     def test_children_are_listed(self):
         """Introspecting a parent lists the child nodes, so tools like
         busctl tree and d-feet can walk the tree."""
@@ -130,7 +154,7 @@ class IntrospectionTest(CirrinaTestCase):
             # the levels between have no object of their own.
             return {n.get('name').split('/')[0] for n in ET.fromstring(
                 self.class_harness.client().introspect(path)).findall('node')}
-        self.assertTrue({'vm', 'switch', 'disk', 'iso'} <= children(ROOT_PATH),
+        self.assertTrue({'vm', 'switch', 'disk', 'iso', 'job'} <= children(ROOT_PATH),
                         f'/org/cirrina lists children {children(ROOT_PATH)}')
         vm = self.objects[VM]
         self.assertIn(vm.rsplit('/', 1)[1], children(ROOT_PATH + '/vm'))

@@ -27,7 +27,8 @@ dbus/*.xml and fails if a method has no case): org.cirrina.vm.manage for the
 VM and NIC methods, CreateVM and GetLaunchPlan; org.cirrina.vm.power for
 Start/Stop/Kill/Reset; org.cirrina.vm.console for OpenConsole,
 GetConsoleLog and OpenDisplay; org.cirrina.switch.manage and
-org.cirrina.storage.manage for switches and disks/ISOs (and their Create*);
+org.cirrina.storage.manage for switches and disks/ISOs (and their Create*,
+Import*, Resize, Clone, and Cancel of a job);
 org.cirrina.vm.read for Get* and for Properties.Get/GetAll and
 GetManagedObjects. (The matrix asks of an allowed console call only that it
 got past polkit: with the fake bhyve there may be no console to open.)
@@ -55,7 +56,8 @@ import dbus
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    ALICE, BOB, CAROL, CIRRINA_INTERFACES, DISK, CallerProcess, E_ACCESS_DENIED, E_INTERACTIVE,
+    ALICE, BOB, BUS_NAME, CAROL, CIRRINA_INTERFACES, DISK, JOB, CallerProcess, E_ACCESS_DENIED,
+    E_INTERACTIVE,
     E_NOT_FOUND, E_UNKNOWN_METHOD,
     INTROSPECTABLE, ISO, MANAGER, NIC, OBJECT_MANAGER, POLKIT_IFACE, POLKIT_NAME, POLKIT_PATH,
     PROPERTIES, ROOT_PATH, SWITCH, TEST_USERS, VM, CirrinaTestCase, PolkitHarness, api,
@@ -134,11 +136,12 @@ class Target:
     check(test, result) asserts the effect of a successful call; details
     are what polkit must be told about the object."""
 
-    def __init__(self, path, args, check=None, details=None):
+    def __init__(self, path, args, check=None, details=None, fds=None):
         self.path = path
         self.args = args
         self.check = check
         self.details = details or {}
+        self.fds = fds   # files the caller passes (handle 0, 1, ...)
 
 
 class World:
@@ -182,6 +185,30 @@ class World:
 
     def iso_file(self, name):
         return self.h.make_file(name + '.iso', 4096)
+
+    def job(self):
+        """A running import (root's, on a pipe that stays open and empty
+        until the test ends): its org.cirrina.Job path."""
+        name = self.name('job-disk')
+        r, w = os.pipe()
+        c = self.c
+
+        def end():
+            # The import then fails for want of data: wait for that here,
+            # not in the middle of the next test's comparisons.
+            os.close(w)
+            wait_until(lambda: not [p for p, props in c.objects_with(JOB).items()
+                                    if props['Object'] == name])
+        self.t.addCleanup(end)
+        self.c.bus.call_async(BUS_NAME, ROOT_PATH, MANAGER, 'ImportDisk', 'sha{sv}',
+                              (name, dbus.types.UnixFd(r), dbus.Dictionary({}, signature='sv')),
+                              lambda *a: None, lambda *a: None, timeout=600)
+        os.close(r)
+        found = wait_until(lambda: [p for p, props in self.c.objects_with(JOB).items()
+                                    if props['Object'] == name])
+        if not found:
+            raise AssertionError(f'the import of {name} shows no org.cirrina.Job')
+        return found[0], {}
 
 
 def _check_prop(path, iface, prop, expected):
@@ -251,6 +278,17 @@ def _manager_cases():
     create('Disk', 'CreateDisk', 'new-disk', STORAGE_MANAGE, "'Size': <uint64 1048576>")
     create('ISO', 'RegisterISO', 'new-iso', STORAGE_MANAGE)
 
+    def import_(kind, method):
+        def make(w):
+            name = w.name('imported-' + kind.lower())
+            return Target(ROOT_PATH, f'({gv_str(name)}, handle 0, @a{{sv}} {{}})',
+                          _check_created(kind, name), {kind.lower(): name},
+                          fds=[w.h.make_file(name, 4096)])
+        cases[(MANAGER, method)] = (STORAGE_MANAGE, make)
+
+    import_('Disk', 'ImportDisk')
+    import_('ISO', 'ImportISO')
+
     def get(kind, maker):
         def make(w):
             path, details = maker(w)
@@ -265,6 +303,14 @@ def _manager_cases():
     get('Switch', World.switch)
     get('Disk', World.disk)
     get('ISO', World.iso)
+
+    def host_interfaces(w):
+        def check(t, result):
+            names = result['value'][0]
+            t.assertIsInstance(names, list, 'GetHostInterfaces returns a list of names')
+            t.assertNotIn('lo', names, 'loopback is no uplink')
+        return Target(ROOT_PATH, None, check, {})
+    cases[(MANAGER, 'GetHostInterfaces')] = (READ, host_interfaces)
     return cases
 
 
@@ -339,6 +385,30 @@ def _vm_cases():
     return cases
 
 
+def _storage_cases():
+    def resize(w):
+        path, details = w.disk()
+        return Target(path, '(uint64 2097152, @a{sv} {})',
+                      _check_prop(path, DISK, 'Size', 2097152), details)
+
+    def clone(w):
+        path, details = w.disk()
+        name = w.name('clone')
+        return Target(path, f'({gv_str(name)}, @a{{sv}} {{}})', _check_created('Disk', name),
+                      details)
+
+    def cancel(w):
+        path, details = w.job()
+
+        def check(t, result):
+            t.assertTrue(wait_until(lambda: path not in t.c.managed_objects()),
+                         f'{path} did not end after Cancel')
+        return Target(path, None, check, details)
+
+    return {(DISK, 'Resize'): (STORAGE_MANAGE, resize), (DISK, 'Clone'): (STORAGE_MANAGE, clone),
+            (JOB, 'Cancel'): (STORAGE_MANAGE, cancel)}
+
+
 def _nic_cases():
     def update(w):
         nic, vm, details = w.nic()
@@ -376,6 +446,7 @@ def _read_cases():
     get_all(SWITCH, World.switch)
     get_all(DISK, World.disk)
     get_all(ISO, World.iso)
+    get_all(JOB, World.job)
 
     def get(w):
         path, details = w.vm()
@@ -405,6 +476,7 @@ def all_cases():
     cases.update(_named_object_cases(SWITCH, 'Switch', World.switch, SWITCH_MANAGE))
     cases.update(_named_object_cases(DISK, 'Disk', World.disk, STORAGE_MANAGE))
     cases.update(_named_object_cases(ISO, 'ISO', World.iso, STORAGE_MANAGE))
+    cases.update(_storage_cases())
     cases.update(_read_cases())
     return cases
 
@@ -521,7 +593,8 @@ class PolkitTestCase(CirrinaTestCase):
 
     @staticmethod
     def calls_of(prepared, **extra):
-        return [dict(path=t.path, iface=k[0], method=k[1], args=t.args, **extra)
+        return [dict(path=t.path, iface=k[0], method=k[1], args=t.args,
+                     **({'fds': t.fds} if t.fds else {}), **extra)
                 for k, _, t in prepared]
 
     def run_refused_matrix(self, user, why):

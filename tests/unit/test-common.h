@@ -86,8 +86,7 @@ static inline GBytes *read_file_bytes(const char *path)
 
 static inline GHashTable *changes_new(void)
 {
-    return g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                 (GDestroyNotify)g_variant_unref);
+    return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
 }
 
 static inline void changes_put(GHashTable *changes, const char *key, GVariant *value)
@@ -156,8 +155,7 @@ static inline GVariant *strv_value(const char *const *strv)
 
 /* Asserts that every field of a and b, other than those with any of the
  * skip flags, holds an equal value; a failure names the field. */
-static inline void assert_fields_equal(const CirObject *a, const CirObject *b,
-                                              FieldFlags skip)
+static inline void assert_fields_equal(const CirObject *a, const CirObject *b, FieldFlags skip)
 {
     const ObjectClass *c = object_class(a->kind);
 
@@ -190,14 +188,14 @@ static inline void assert_error_mentions(const GError *error, const char *text)
 
 /* Every field that fill_*() sets, per kind, must differ from object_new()'s
  * default, so a column lost on the way to SQL and back shows up. */
-static inline void fill_vm(CirObject *obj, const char *const *disks,
-                                  const char *const *isos)
+static inline void fill_vm(CirObject *obj, const char *const *disks, const char *const *isos)
 {
     const char *const none[] = {NULL};
 
     set_value(obj, "Name", g_variant_new_string("vm-filled"));
-    set_value(obj, "Description",
-              g_variant_new_string("Line one\n\tTabbed, \"double\" and 'single' quotes, caf\xc3\xa9"));
+    set_value(
+        obj, "Description",
+        g_variant_new_string("Line one\n\tTabbed, \"double\" and 'single' quotes, caf\xc3\xa9"));
     set_value(obj, "Group", g_variant_new_string("ops"));
     set_value(obj, "State", g_variant_new_string("running"));
     set_value(obj, "ExitReason", g_variant_new_string("poweroff"));
@@ -270,7 +268,7 @@ static inline void fill_iso(CirObject *obj)
     /* The whole unsigned range survives SQLite's signed 64-bit integers. */
     set_value(obj, "Size", g_variant_new_uint64(G_MAXUINT64));
     set_value(obj, "Path", g_variant_new_string("/var/lib/cirrina/isos/debian-12.iso"));
-    set_value(obj, "SHA256",
-              g_variant_new_string(
-                  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+    set_value(
+        obj, "SHA256",
+        g_variant_new_string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
 }

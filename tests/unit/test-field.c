@@ -175,7 +175,7 @@ static void test_name_non_ascii(void)
     assert_name("caf\xc3\xa9", VM_NAME_MAX, false);
     assert_name("\xc3\xa9t\xc3\xa9", VM_NAME_MAX, false);
     assert_name("vm\xe2\x80\x8b", VM_NAME_MAX, false); /* zero-width space */
-    assert_name("vm\xff", VM_NAME_MAX, false);        /* not UTF-8 */
+    assert_name("vm\xff", VM_NAME_MAX, false);         /* not UTF-8 */
 
     /* The message stays valid UTF-8 (it travels in a D-Bus string). */
     g_autoptr(GError) error = NULL;
@@ -465,18 +465,18 @@ static void test_nic_mac_malformed(void)
 {
     const char *const bad[] = {
         "",
-        "0e:c1:00:00:00",          /* five octets */
-        "0e:c1:00:00:00:01:02",    /* seven */
-        "0e:c1:00:00:00:1",        /* short last octet */
-        "0e:c1:00:00:00:001",      /* long last octet */
-        "e:c1:00:00:00:001",       /* 17 characters, colons misplaced */
-        "0ec100000001",            /* no colons */
-        "0ec1:0000:0001:00",       /* 17 characters, colons misplaced */
-        "0e-c1-00-00-00-01",       /* dashes */
+        "0e:c1:00:00:00",       /* five octets */
+        "0e:c1:00:00:00:01:02", /* seven */
+        "0e:c1:00:00:00:1",     /* short last octet */
+        "0e:c1:00:00:00:001",   /* long last octet */
+        "e:c1:00:00:00:001",    /* 17 characters, colons misplaced */
+        "0ec100000001",         /* no colons */
+        "0ec1:0000:0001:00",    /* 17 characters, colons misplaced */
+        "0e-c1-00-00-00-01",    /* dashes */
         "0e.c1.00.00.00.01",
-        "0e:c1:00:00:00:0g",       /* not hex */
-        " e:c1:00:00:00:01",       /* sscanf would skip the space */
-        "+e:c1:00:00:00:01",       /* ... and accept a sign */
+        "0e:c1:00:00:00:0g", /* not hex */
+        " e:c1:00:00:00:01", /* sscanf would skip the space */
+        "+e:c1:00:00:00:01", /* ... and accept a sign */
         "0e:c1:00:00:00:01 ",
         "0x:c1:00:00:00:01",
         "0e:c1:00:00:00:01\n",
@@ -738,8 +738,8 @@ static void test_object_new_vm_defaults(void)
     g_assert_cmpstr(restart, ==, "no");
     g_assert_cmpstr(display, ==, "vnc");
     g_assert_cmpuint(get_uint(vm, "CPUs"), ==, 1);
-    g_assert_cmpuint(get_uint(vm, "Sockets") * get_uint(vm, "Cores") * get_uint(vm, "Threads"),
-                     ==, get_uint(vm, "CPUs"));
+    g_assert_cmpuint(get_uint(vm, "Sockets") * get_uint(vm, "Cores") * get_uint(vm, "Threads"), ==,
+                     get_uint(vm, "CPUs"));
     g_assert_cmpuint(get_uint(vm, "Memory"), ==, TEST_GiB);
     g_assert_cmpuint(get_uint(vm, "SerialPorts"), ==, 1);
     /* Unset lists read as empty lists of the right type. */
@@ -879,10 +879,8 @@ static void test_field_set_get_roundtrip(void)
     const struct {
         const char *field, *value;
     } cases[] = {
-        {"Description", "'new description'"},
-        {"CPUs", "uint32 4"},
-        {"Memory", "uint64 2147483648"},
-        {"Sound", "true"},
+        {"Description", "'new description'"},  {"CPUs", "uint32 4"},
+        {"Memory", "uint64 2147483648"},       {"Sound", "true"},
         {"CPUPins", "[(uint32 1, uint32 2)]"},
     };
 

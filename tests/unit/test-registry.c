@@ -145,8 +145,8 @@ static void assert_no_events(Env *env)
     for (guint i = 0; i < env->events->len; i++) {
         Event *ev = env->events->pdata[i];
         g_autofree char *props = ev->props ? g_strjoinv(",", ev->props) : g_strdup("");
-        g_test_message("unexpected event %d on %s %s [%s]", ev->type,
-                       object_class(ev->kind)->label, ev->uuid, props);
+        g_test_message("unexpected event %d on %s %s [%s]", ev->type, object_class(ev->kind)->label,
+                       ev->uuid, props);
     }
     g_assert_cmpuint(env->events->len, ==, 0);
 }
@@ -240,8 +240,7 @@ static CirObject *create_vm(Env *env, const char *name)
 
 static CirObject *create_disk(Env *env, const char *name, guint64 size)
 {
-    return create(env, KIND_DISK, name, changes_of("Size", g_variant_new_uint64(size), NULL),
-                  NULL);
+    return create(env, KIND_DISK, name, changes_of("Size", g_variant_new_uint64(size), NULL), NULL);
 }
 
 static CirObject *create_switch(Env *env, const char *name)
@@ -327,8 +326,7 @@ static char *describe(Env *env, const CirObject *obj)
     g_string_append_printf(out, "%s %s name=%s\n", c->label, obj->uuid,
                            obj->name ? obj->name : "(none)");
     for (size_t i = 0; i < c->n_fields; i++) {
-        g_autoptr(GVariant) v =
-            g_variant_take_ref(object_get(env->reg, obj, &c->fields[i]));
+        g_autoptr(GVariant) v = g_variant_take_ref(object_get(env->reg, obj, &c->fields[i]));
         g_autofree char *s = g_variant_print(v, TRUE);
         g_string_append_printf(out, "  %s=%s\n", c->fields[i].name, s);
     }
@@ -369,9 +367,9 @@ static void test_vm_create(void)
 {
     g_autoptr(Env) env = env_new();
     CirObject *vm = create(env, KIND_VM, "web",
-                           changes_of("Description", g_variant_new_string("Web server"),
-                                      "Memory", g_variant_new_uint64(2 * TEST_GiB),
-                                      "Autostart", g_variant_new_boolean(TRUE), NULL),
+                           changes_of("Description", g_variant_new_string("Web server"), "Memory",
+                                      g_variant_new_uint64(2 * TEST_GiB), "Autostart",
+                                      g_variant_new_boolean(TRUE), NULL),
                            NULL);
 
     g_assert_cmpstr(vm->name, ==, "web");
@@ -397,8 +395,8 @@ static void test_vm_create(void)
 static void test_vm_create_invalid_name(void)
 {
     g_autoptr(Env) env = env_new();
-    const char *const bad[] = {"", "/", "..", ".vm", "my vm", "caf\xc3\xa9",
-                               "abcdefghijklmnopqrstuvwxyz789012" /* 32 */};
+    const char *const bad[] = {
+        "", "/", "..", ".vm", "my vm", "caf\xc3\xa9", "abcdefghijklmnopqrstuvwxyz789012" /* 32 */};
 
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) error = create_fails(env, KIND_VM, bad[i], NULL, NULL);
@@ -447,8 +445,8 @@ static void test_vm_create_bad_keys(void)
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_test_message("key %s", cases[i].key);
-        g_autoptr(GError) error = create_fails(
-            env, KIND_VM, "vm", changes_of(cases[i].key, cases[i].value, NULL), NULL);
+        g_autoptr(GError) error =
+            create_fails(env, KIND_VM, "vm", changes_of(cases[i].key, cases[i].value, NULL), NULL);
         g_assert_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT);
         assert_error_mentions(error, cases[i].mentions);
     }
@@ -485,8 +483,7 @@ static void test_vm_update_same_value_is_silent(void)
     CirObject *vm = create_vm(env, "vm");
     events_clear(env);
 
-    update(env, vm,
-           changes_of("Memory", g_variant_new_uint64(get_uint(vm, "Memory")), NULL));
+    update(env, vm, changes_of("Memory", g_variant_new_uint64(get_uint(vm, "Memory")), NULL));
     update(env, vm, changes_new());
     assert_no_events(env);
 }
@@ -564,8 +561,8 @@ static void test_vm_rename_errors(void)
 static void test_vm_cpus_alone_sets_sockets(void)
 {
     g_autoptr(Env) env = env_new();
-    CirObject *vm = create(env, KIND_VM, "vm",
-                           changes_of("CPUs", g_variant_new_uint32(4), NULL), NULL);
+    CirObject *vm =
+        create(env, KIND_VM, "vm", changes_of("CPUs", g_variant_new_uint32(4), NULL), NULL);
 
     g_assert_cmpuint(get_uint(vm, "CPUs"), ==, 4);
     g_assert_cmpuint(get_uint(vm, "Sockets"), ==, 4);
@@ -590,11 +587,11 @@ static void test_vm_cpus_alone_sets_sockets(void)
 static void test_vm_topology_alone_sets_cpus(void)
 {
     g_autoptr(Env) env = env_new();
-    CirObject *vm = create(env, KIND_VM, "vm",
-                           changes_of("Sockets", g_variant_new_uint32(2), "Cores",
-                                      g_variant_new_uint32(4), "Threads",
-                                      g_variant_new_uint32(2), NULL),
-                           NULL);
+    CirObject *vm =
+        create(env, KIND_VM, "vm",
+               changes_of("Sockets", g_variant_new_uint32(2), "Cores", g_variant_new_uint32(4),
+                          "Threads", g_variant_new_uint32(2), NULL),
+               NULL);
 
     g_assert_cmpuint(get_uint(vm, "CPUs"), ==, 16);
     events_clear(env);
@@ -616,10 +613,9 @@ static void test_vm_topology_mismatch_fails(void)
     g_autofree char *before = describe(env, vm);
     events_clear(env);
 
-    g_autoptr(GError) error =
-        update_fails(env, vm,
-                     changes_of("CPUs", g_variant_new_uint32(4), "Sockets",
-                                g_variant_new_uint32(3), NULL));
+    g_autoptr(GError) error = update_fails(
+        env, vm,
+        changes_of("CPUs", g_variant_new_uint32(4), "Sockets", g_variant_new_uint32(3), NULL));
     g_assert_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT);
     assert_error_mentions(error, "CPUs=4 does not match Sockets=3");
     assert_no_events(env);
@@ -640,31 +636,30 @@ static void test_vm_topology_over_256_fails(void)
     CirObject *vm = create_vm(env, "vm");
     g_autofree char *before = describe(env, vm);
 
-    g_autoptr(GError) error =
-        update_fails(env, vm,
-                     changes_of("Sockets", g_variant_new_uint32(16), "Cores",
-                                g_variant_new_uint32(16), "Threads", g_variant_new_uint32(2),
-                                NULL));
+    g_autoptr(GError) error = update_fails(env, vm,
+                                           changes_of("Sockets", g_variant_new_uint32(16), "Cores",
+                                                      g_variant_new_uint32(16), "Threads",
+                                                      g_variant_new_uint32(2), NULL));
     g_assert_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT);
     assert_error_mentions(error, "512");
     g_autofree char *after = describe(env, vm);
     g_assert_cmpstr(after, ==, before);
 
     /* 256 exactly is allowed. */
-    update(env, vm,
-           changes_of("Sockets", g_variant_new_uint32(16), "Cores", g_variant_new_uint32(16),
-                      NULL));
+    update(
+        env, vm,
+        changes_of("Sockets", g_variant_new_uint32(16), "Cores", g_variant_new_uint32(16), NULL));
     g_assert_cmpuint(get_uint(vm, "CPUs"), ==, 256);
 }
 
 static void test_vm_cpu_pins(void)
 {
     g_autoptr(Env) env = env_new();
-    CirObject *vm = create(env, KIND_VM, "vm",
-                           changes_of("CPUs", g_variant_new_uint32(2), "CPUPins",
-                                      g_variant_new_parsed("[(uint32 0, uint32 3), (1, 1023)]"),
-                                      NULL),
-                           NULL);
+    CirObject *vm =
+        create(env, KIND_VM, "vm",
+               changes_of("CPUs", g_variant_new_uint32(2), "CPUPins",
+                          g_variant_new_parsed("[(uint32 0, uint32 3), (1, 1023)]"), NULL),
+               NULL);
     g_autofree char *pins = printed(env, vm, "CPUPins");
     g_assert_cmpstr(pins, ==, "[(0, 3), (1, 1023)]");
 
@@ -713,8 +708,8 @@ static void test_vm_failed_update_changes_nothing(void)
     GHashTable *failing[] = {
         changes_of("Description", g_variant_new_string("after"), "Memory",
                    g_variant_new_uint64(31 * TEST_MiB), NULL),
-        changes_of("Description", g_variant_new_string("after"), "Bogus",
-                   g_variant_new_string("x"), NULL),
+        changes_of("Description", g_variant_new_string("after"), "Bogus", g_variant_new_string("x"),
+                   NULL),
         changes_of("Memory", g_variant_new_uint64(8 * TEST_GiB), "CPUs", g_variant_new_uint32(4),
                    "Cores", g_variant_new_uint32(3), NULL),
         changes_of("Description", g_variant_new_string("after"), "Disks",
@@ -771,8 +766,7 @@ static void test_vm_lists_checked(void)
     g_assert_error(e3, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT);
     assert_error_mentions(e3, "twice");
     g_autoptr(GError) e4 = update_fails(
-        env, vm,
-        changes_of("ISOs", g_variant_new_strv((const char *[]){disks[0]->uuid}, 1), NULL));
+        env, vm, changes_of("ISOs", g_variant_new_strv((const char *[]){disks[0]->uuid}, 1), NULL));
     g_assert_error(e4, CIRRINA_ERROR, CIRRINA_ERROR_NOT_FOUND); /* a disk is not an ISO */
 }
 
@@ -918,14 +912,14 @@ static void test_disk_create_errors(void)
          "512"},
         {changes_of("Size", g_variant_new_uint64(16 * TEST_TiB + 512), NULL),
          CIRRINA_ERROR_INVALID_ARGUMENT, "Size"},
-        {changes_of("Size", g_variant_new_uint64(TEST_MiB), "Format",
-                    g_variant_new_string("zvol"), NULL),
+        {changes_of("Size", g_variant_new_uint64(TEST_MiB), "Format", g_variant_new_string("zvol"),
+                    NULL),
          CIRRINA_ERROR_NOT_SUPPORTED, "zvol"},
-        {changes_of("Size", g_variant_new_uint64(TEST_MiB), "Format",
-                    g_variant_new_string("qcow2"), NULL),
+        {changes_of("Size", g_variant_new_uint64(TEST_MiB), "Format", g_variant_new_string("qcow2"),
+                    NULL),
          CIRRINA_ERROR_INVALID_ARGUMENT, "Format"},
-        {changes_of("Size", g_variant_new_uint64(TEST_MiB), "AttachedTo",
-                    g_variant_new_string(""), NULL),
+        {changes_of("Size", g_variant_new_uint64(TEST_MiB), "AttachedTo", g_variant_new_string(""),
+                    NULL),
          CIRRINA_ERROR_INVALID_ARGUMENT, "Unknown key"},
     };
 
@@ -999,8 +993,7 @@ static void test_disk_attach_at_create(void)
     CirObject *disk = create_disk(env, "disk", TEST_MiB);
     events_clear(env);
 
-    CirObject *vm = create(env, KIND_VM, "vm", changes_of("Disks", uuids_of(&disk, 1), NULL),
-                           NULL);
+    CirObject *vm = create(env, KIND_VM, "vm", changes_of("Disks", uuids_of(&disk, 1), NULL), NULL);
     g_assert_cmpuint(count_events(env, EV_ADDED, vm), ==, 1);
     assert_changed(env, disk, "AttachedTo");
     g_assert_cmpstr(registry_disk_owner(env->reg, disk->uuid), ==, vm->uuid);
@@ -1266,8 +1259,9 @@ static void test_nic_add(void)
     CirObject *vm = create_vm(env, "vm");
     events_clear(env);
 
-    CirObject *nic = add_nic(env, vm, changes_of("Switch", g_variant_new_string(sw->uuid), "Model",
-                                                 g_variant_new_string("e1000"), NULL));
+    CirObject *nic = add_nic(env, vm,
+                             changes_of("Switch", g_variant_new_string(sw->uuid), "Model",
+                                        g_variant_new_string("e1000"), NULL));
     g_assert_null(nic->name);
     g_assert_cmpuint(count_events(env, EV_ADDED, nic), ==, 1);
     assert_changed(env, vm, "NICs");
@@ -1282,8 +1276,8 @@ static void test_nic_add(void)
     g_autoptr(GError) e1 =
         update_fails(env, nic, changes_of("VM", g_variant_new_string(vm->uuid), NULL));
     g_assert_error(e1, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT);
-    g_autoptr(GError) e2 = create_fails(
-        env, KIND_NIC, NULL, changes_of("Index", g_variant_new_uint32(5), NULL), vm);
+    g_autoptr(GError) e2 =
+        create_fails(env, KIND_NIC, NULL, changes_of("Index", g_variant_new_uint32(5), NULL), vm);
     g_assert_error(e2, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT);
 }
 
@@ -1378,8 +1372,8 @@ static void test_nic_mac_explicit(void)
 {
     g_autoptr(Env) env = env_new();
     CirObject *vm = create_vm(env, "vm");
-    CirObject *nic = add_nic(env, vm, changes_of("MAC", g_variant_new_string("52:54:00:ab:cd:ef"),
-                                                 NULL));
+    CirObject *nic =
+        add_nic(env, vm, changes_of("MAC", g_variant_new_string("52:54:00:ab:cd:ef"), NULL));
     g_autofree char *mac = get_string(nic, "MAC");
     g_assert_cmpstr(mac, ==, "52:54:00:ab:cd:ef");
     events_clear(env);
@@ -1588,15 +1582,14 @@ static void test_load_same_objects(void)
     CirObject *d1 = create_disk(env, "root", 8 * TEST_MiB);
     CirObject *d2 = create_disk(env, "data", TEST_MiB);
     CirObject *iso = register_iso(env, "installer", "CD001");
-    CirObject *vm = create(
-        env, KIND_VM, "vm",
-        changes_of("Description", g_variant_new_string("all of it"), "Sockets",
-                   g_variant_new_uint32(2), "Cores", g_variant_new_uint32(2), "Memory",
-                   g_variant_new_uint64(3 * TEST_GiB), "CPUPins",
-                   g_variant_new_parsed("[(uint32 3, uint32 0)]"), "Shares",
-                   g_variant_new_parsed("[('data', '/srv/data', true)]"), "DisplayPassword",
-                   g_variant_new_string("pw"), NULL),
-        NULL);
+    CirObject *vm = create(env, KIND_VM, "vm",
+                           changes_of("Description", g_variant_new_string("all of it"), "Sockets",
+                                      g_variant_new_uint32(2), "Cores", g_variant_new_uint32(2),
+                                      "Memory", g_variant_new_uint64(3 * TEST_GiB), "CPUPins",
+                                      g_variant_new_parsed("[(uint32 3, uint32 0)]"), "Shares",
+                                      g_variant_new_parsed("[('data', '/srv/data', true)]"),
+                                      "DisplayPassword", g_variant_new_string("pw"), NULL),
+                           NULL);
     attach_disks(env, vm, (CirObject *[]){d2, d1}, 2);
     update(env, vm, changes_of("ISOs", uuids_of(&iso, 1), NULL));
     add_nic(env, vm, changes_of("Switch", g_variant_new_string(sw->uuid), NULL));
@@ -1638,8 +1631,7 @@ static void test_find_uuid_not_shadowed_by_name(void)
     g_autoptr(GError) error = NULL;
 
     /* Names that are UUIDs are refused, which keeps lookups unambiguous. */
-    CirObject *shadow =
-        registry_create(env->reg, KIND_DISK, victim->uuid, changes, NULL, &error);
+    CirObject *shadow = registry_create(env->reg, KIND_DISK, victim->uuid, changes, NULL, &error);
     g_assert_null(shadow);
     g_assert_error(error, CIRRINA_ERROR, CIRRINA_ERROR_INVALID_ARGUMENT);
     g_clear_error(&error);

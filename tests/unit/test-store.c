@@ -75,7 +75,8 @@ static char *dump_table(const char *path, const char *table)
                                    type == SQLITE_INTEGER ? "int"
                                    : type == SQLITE_NULL  ? "null"
                                                           : "text",
-                                   type == SQLITE_NULL ? "" : (const char *)sqlite3_column_text(st, i));
+                                   type == SQLITE_NULL ? ""
+                                                       : (const char *)sqlite3_column_text(st, i));
         }
         g_string_append_c(out, '\n');
     }
@@ -336,8 +337,8 @@ static void check_newer_version(bool wal)
         gsize n = MIN(g_bytes_get_size(before), g_bytes_get_size(after)), i = 0;
         while (i < n && a[i] == b[i])
             i++;
-        g_test_message("sizes %zu and %zu; first difference at byte %zu",
-                       g_bytes_get_size(before), g_bytes_get_size(after), i);
+        g_test_message("sizes %zu and %zu; first difference at byte %zu", g_bytes_get_size(before),
+                       g_bytes_get_size(after), i);
         g_assert_true(g_bytes_equal(before, after));
     }
 }
@@ -683,11 +684,11 @@ static void test_begin_twice_fails(void)
 
 /* --- the schema-v1 fixture --- */
 
-#define FIX_VM "5f0c6a3e-6c1d-4b7a-9a51-0d6f3c2b9e01"
-#define FIX_DISK "8d2e4b1a-3f5c-4e6d-8a7b-9c0d1e2f3a02"
-#define FIX_ISO "c3a1f2e4-5b6d-4c7e-9f80-a1b2c3d4e503"
+#define FIX_VM     "5f0c6a3e-6c1d-4b7a-9a51-0d6f3c2b9e01"
+#define FIX_DISK   "8d2e4b1a-3f5c-4e6d-8a7b-9c0d1e2f3a02"
+#define FIX_ISO    "c3a1f2e4-5b6d-4c7e-9f80-a1b2c3d4e503"
 #define FIX_SWITCH "e7f8a9b0-c1d2-4e3f-8a4b-5c6d7e8f9004"
-#define FIX_NIC "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c05"
+#define FIX_NIC    "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c05"
 
 /* Copies the fixture into tmp (it is never opened in place: opening may
  * migrate it). NULL, with the test skipped, when its folder is unknown. */
@@ -849,8 +850,8 @@ static void test_fixture_schema_v1_registry(void)
  * not invent a format. */
 static void test_fixture_schema_v1_rows_as_written(void)
 {
-    static const char *const tables[] = {"switches", "disks", "isos", "vms",
-                                         "nics", "vm_disks", "vm_isos"};
+    static const char *const tables[] = {"switches", "disks",    "isos",   "vms",
+                                         "nics",     "vm_disks", "vm_isos"};
     static const ObjectKind order[] = {KIND_SWITCH, KIND_DISK, KIND_ISO, KIND_VM, KIND_NIC};
     g_autoptr(TmpDir) tmp = tmp_dir_new();
     g_autofree char *fixture = copy_fixture(tmp, "schema-v1.db");
@@ -885,9 +886,9 @@ static void test_fixture_schema_v1_rows_as_written(void)
 
 static int make_schema_v1_db(const char *path)
 {
-    g_autofree char *sql = g_strdup_printf(
-        "PRAGMA journal_mode = WAL; BEGIN; %s PRAGMA user_version = 1; COMMIT;",
-        schema_migration(1));
+    g_autofree char *sql =
+        g_strdup_printf("PRAGMA journal_mode = WAL; BEGIN; %s PRAGMA user_version = 1; COMMIT;",
+                        schema_migration(1));
     sqlite3 *db = NULL;
     char *msg = NULL;
 
@@ -895,7 +896,8 @@ static int make_schema_v1_db(const char *path)
         fprintf(stderr, "%s exists already\n", path);
         return 1;
     }
-    if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         fprintf(stderr, "%s: %s\n", path, msg ? msg : sqlite3_errmsg(db));
         return 1;
     }
@@ -938,8 +940,7 @@ int main(int argc, char **argv)
     g_test_add_func("/store/delete/restricted", test_delete_restricted);
 
     g_test_add_func("/store/transaction/rollback-leaves-nothing", test_rollback_leaves_nothing);
-    g_test_add_func("/store/transaction/rollback-keeps-old-values",
-                    test_rollback_keeps_old_values);
+    g_test_add_func("/store/transaction/rollback-keeps-old-values", test_rollback_keeps_old_values);
     g_test_add_func("/store/transaction/commit-visible", test_commit_visible_to_others);
     g_test_add_func("/store/transaction/begin-twice-fails", test_begin_twice_fails);
 
