@@ -492,7 +492,7 @@ class Harness:
         """extra_config: more cirrinad.conf text (e.g. a [firmware] group);
         env: more environment for the daemon (e.g. a PATH with fakes);
         daemon_prefix: a command the daemon runs under, e.g.
-        ['ip', 'netns', 'exec', NS] for a network namespace of its own.
+        NetNamespace(...).prefix for a network namespace of its own.
         Without one, the daemon gets a network namespace made for it, so
         the bridges and taps of any test never touch the host's network."""
         self.label = label
@@ -889,10 +889,14 @@ def _host_links():
 # ------------------------------------------- private network namespaces
 
 class NetNamespace:
-    """A network namespace of the test's own (ip netns), so that bridges and
-    taps never touch the host's network: run the daemon in it with
+    """A network namespace of the test's own, so that bridges and taps never
+    touch the host's network: run the daemon in it with
     Harness(daemon_prefix=ns.prefix). delete() removes it with everything
     in it.
+
+    Made with `unshare --net=FILE` and entered with `nsenter --net=FILE`
+    rather than `ip netns`, whose exec and -n remount /sys and need / to be a
+    mount point: they fail inside a chroot (a fresh-root CI run).
 
         ns = NetNamespace('switches')
         ns.ip('link', 'add', 'up0', 'type', 'veth', 'peer', 'name', 'up0p')
@@ -900,29 +904,40 @@ class NetNamespace:
     """
 
     _serial = itertools.count(1)
+    _dir = '/run/cirrina-test-netns'
 
     def __init__(self, label='cirrina'):
-        if not shutil.which('ip'):
-            raise unittest.SkipTest('ip (iproute2) is not installed')
+        for tool in ('ip', 'unshare', 'nsenter'):
+            if not shutil.which(tool):
+                raise unittest.SkipTest(f'{tool} is not installed')
         self.name = f'cirrina-{label}-{os.getpid()}-{next(self._serial)}'
-        r = subprocess.run(['ip', 'netns', 'add', self.name], stdout=subprocess.PIPE,
+        os.makedirs(self._dir, exist_ok=True)
+        self.path = os.path.join(self._dir, self.name)
+        open(self.path, 'w').close()
+        r = subprocess.run(['unshare', f'--net={self.path}', 'true'], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT)
         if r.returncode != 0:
+            os.unlink(self.path)
             raise unittest.SkipTest('cannot create a network namespace: '
                                     + r.stdout.decode(errors='replace').strip())
         self.ip('link', 'set', 'lo', 'up')
 
     @property
     def prefix(self):
-        # ip by its path: the daemon's PATH may put a recording ip first.
-        return [shutil.which('ip'), 'netns', 'exec', self.name]
+        """Runs a command in the namespace, with a /sys of its own that shows
+        the namespace's interfaces (as `ip netns exec` gives), in a mount
+        namespace of its own. Tools by path: the daemon's PATH may put a
+        recording ip first."""
+        return ([shutil.which('nsenter'), f'--net={self.path}', '--'] + UNSHARE_MOUNT()
+                + ['sh', '-c', 'mount -t sysfs sysfs /sys && exec "$@"', 'sh'])
 
     def ip(self, *args, check=True):
-        """ip -n NS ARGS; its output."""
-        r = subprocess.run(['ip', '-n', self.name] + list(args), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=30)
+        """ip ARGS inside the namespace; its output."""
+        r = subprocess.run([shutil.which('nsenter'), f'--net={self.path}', '--',
+                            shutil.which('ip')] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
         if check and r.returncode != 0:
-            raise HarnessError(f'ip -n {self.name} {" ".join(args)} failed: '
+            raise HarnessError(f'ip {" ".join(args)} in {self.name} failed: '
                                + r.stderr.decode(errors='replace'))
         return r.stdout.decode(errors='replace')
 
@@ -944,8 +959,12 @@ class NetNamespace:
         return self.links().get(name, {}).get('linkinfo', {}).get('info_kind')
 
     def delete(self):
-        subprocess.run(['ip', 'netns', 'del', self.name], stdout=subprocess.DEVNULL,
+        subprocess.run(['umount', self.path], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
 
 
 # ------------------------------------------------------------ test bases

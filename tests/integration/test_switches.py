@@ -1,6 +1,6 @@
 """Switches on the host: bridges, uplinks and taps, in a network namespace.
 
-cirrinad runs inside a network namespace the test makes (ip netns exec), so
+cirrinad runs inside a network namespace the test makes (see harness.NetNamespace), so
 its bridges and taps never touch the host's network. The namespace has
 veth pairs for uplinks, a foreign bridge already named cirbr0 (so the
 daemon must pick cirbr1), a foreign tap, and a port of the foreign bridge.
