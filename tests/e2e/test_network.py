@@ -172,7 +172,8 @@ class NetworkTest(CirrinaTestCase):
         # is computed so that the echoed command line cannot match it.
         b.type('udhcpc -i eth1 -s /lib/cirrina/udhcpc -n -q -t 10 -T 2 >/dev/null 2>&1 '
                '|| echo NO-LEASE-$((6*7))')
-        m = b.read_until(r'CIRRINA-IP (\S+)|NO-LEASE-42', timeout=60)
+        # The whole line: the console may deliver the address in pieces.
+        m = b.read_until(r'CIRRINA-IP (\S+)\r?\n|NO-LEASE-42', timeout=60)
         self.assertEqual(m.group(1), '10.0.2.15', b.text()[-800:])
 
     def test_5_taps_and_bridge_are_gone_afterwards(self):
