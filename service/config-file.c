@@ -14,11 +14,17 @@
 #endif
 
 static const char *const known_keys[] = {
-    "cirrinad/StateDirectory", "cirrinad/DiskDirectory",
-    "cirrinad/ISODirectory",   "cirrinad/RunDirectory",
-    "cirrinad/Hypervisor",     "firmware/UEFICode",
-    "firmware/UEFIVars",       "qemu/Binary",
-    "qemu/Accelerator",        NULL,
+    "cirrinad/StateDirectory",
+    "cirrinad/DiskDirectory",
+    "cirrinad/ISODirectory",
+    "cirrinad/RunDirectory",
+    "cirrinad/Hypervisor",
+    "firmware/UEFICode",
+    "firmware/UEFIVars",
+    "qemu/Binary",
+    "qemu/Accelerator",
+    "storage/ZFSDataset",
+    NULL,
 };
 
 static void take_string(GKeyFile *kf, const char *group, const char *key, char **target)
@@ -63,6 +69,7 @@ static bool load_file(DaemonConfig *c, const char *path, char **disk_dir, char *
     take_string(kf, "firmware", "UEFICode", &c->uefi_code);
     take_string(kf, "firmware", "UEFIVars", &c->uefi_vars);
     take_string(kf, "qemu", "Binary", &c->qemu_binary);
+    take_string(kf, "storage", "ZFSDataset", &c->zfs_dataset);
     take_string(kf, "qemu", "Accelerator", &c->qemu_accelerator);
     return true;
 }
@@ -136,6 +143,7 @@ void daemon_config_free(DaemonConfig *c)
     g_free(c->uefi_code);
     g_free(c->uefi_vars);
     g_free(c->qemu_binary);
+    g_free(c->zfs_dataset);
     g_free(c->qemu_accelerator);
     g_free(c);
 }

@@ -15,6 +15,7 @@ typedef struct {
     char *uefi_code;
     char *uefi_vars;
     char *qemu_binary;
+    char *zfs_dataset;      /* [storage] ZFSDataset: where Format=zvol disks live */
     char *qemu_accelerator; /* auto, kvm, tcg */
 } DaemonConfig;
 

@@ -94,7 +94,8 @@ int main(int argc, char **argv)
         g_printerr("cirrinad: %s\n", error->message);
         return 1;
     }
-    const RegistryPaths paths = {config->disk_dir, config->iso_dir, config->host_os};
+    const RegistryPaths paths = {config->disk_dir, config->iso_dir, config->host_os,
+                                 config->zfs_dataset};
     g_autoptr(Registry) reg = registry_new(store, &paths);
     if (!registry_load(reg, &error)) {
         g_printerr("cirrinad: loading %s: %s\n", db_path, error->message);

@@ -1,5 +1,7 @@
 /* org.cirrina.Disk at /org/cirrina/disk/<uuid>: the shared methods of
  * named objects, Resize and Clone, and the properties of its Field table. */
+#include <string.h>
+
 #include "bus/object.h"
 
 static int resize_disk(Daemon *d, sd_bus_message *m, CirObject *disk, sd_bus_error *error)
@@ -25,6 +27,11 @@ static int resize_disk(Daemon *d, sd_bus_message *m, CirObject *disk, sd_bus_err
 
 static int clone_disk(Daemon *d, sd_bus_message *m, CirObject *disk, sd_bus_error *error)
 {
+    /* Volumes would want zfs snapshot + clone, not a copy into a file. */
+    if (strcmp(((CirDisk *)disk)->format, "raw") != 0)
+        return sd_bus_error_setf(error, CIRRINA_ERROR_NAME_NOT_SUPPORTED,
+                                 "Cloning a disk of Format='%s' is not supported",
+                                 ((CirDisk *)disk)->format);
     static const char *const keys[] = {"Description", "Bus", "NoCache", "Direct", "ReadOnly", NULL};
     static const char *const types[] = {"s", "s", "b", "b", "b"};
     g_autoptr(GHashTable) options = NULL;

@@ -66,6 +66,13 @@ static bool disk_validate(Registry *reg, CirObject *obj, const CirObject *old, G
                     registry_paths(reg)->host_os);
         return false;
     }
+    if (strcmp(disk->format, "zvol") == 0 &&
+        !(registry_paths(reg)->zfs_dataset && registry_paths(reg)->zfs_dataset[0])) {
+        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_SUPPORTED,
+                    "Format='zvol' needs a ZFS dataset for the volumes: set [storage] "
+                    "ZFSDataset in cirrinad.conf");
+        return false;
+    }
     return true;
 }
 

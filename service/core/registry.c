@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "core/zvol.h"
 
 struct Registry {
     Store *store;
     char *disk_dir;
     char *iso_dir;
     char *host_os;
+    char *zfs_dataset;
     RegistryPaths paths;
     GHashTable *objects[N_KINDS]; /* UUID -> CirObject, borrowed: freed on delete */
     GHashTable *names[N_KINDS];   /* name -> CirObject */
@@ -34,7 +36,8 @@ Registry *registry_new(Store *store, const RegistryPaths *paths)
     reg->disk_dir = g_strdup(paths->disk_dir);
     reg->iso_dir = g_strdup(paths->iso_dir);
     reg->host_os = g_strdup(paths->host_os);
-    reg->paths = (RegistryPaths){reg->disk_dir, reg->iso_dir, reg->host_os};
+    reg->zfs_dataset = g_strdup(paths->zfs_dataset ? paths->zfs_dataset : "");
+    reg->paths = (RegistryPaths){reg->disk_dir, reg->iso_dir, reg->host_os, reg->zfs_dataset};
     for (ObjectKind k = 0; k < N_KINDS; k++) {
         reg->objects[k] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         reg->names[k] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -65,6 +68,7 @@ void registry_free(Registry *reg)
     g_free(reg->disk_dir);
     g_free(reg->iso_dir);
     g_free(reg->host_os);
+    g_free(reg->zfs_dataset);
     g_free(reg);
 }
 
@@ -101,8 +105,15 @@ const RegistryPaths *registry_paths(Registry *reg)
     return &reg->paths;
 }
 
+static bool disk_is_zvol(const CirObject *disk)
+{
+    return disk && strcmp(((const CirDisk *)disk)->format, "zvol") == 0;
+}
+
 char *registry_disk_path(Registry *reg, const char *disk_uuid)
 {
+    if (disk_is_zvol(registry_lookup(reg, KIND_DISK, disk_uuid)))
+        return zvol_device(reg->zfs_dataset, disk_uuid);
     g_autofree char *file = g_strconcat(disk_uuid, ".img", NULL);
     return g_build_filename(reg->disk_dir, file, NULL);
 }
@@ -486,6 +497,8 @@ static bool check_name_free(Registry *reg, ObjectKind kind, const char *name, GE
 
 static bool disk_file_create(Registry *reg, CirDisk *disk, GError **error)
 {
+    if (disk_is_zvol(&disk->base))
+        return zvol_create(reg->zfs_dataset, disk->base.uuid, disk->size, error);
     g_autofree char *path = registry_disk_path(reg, disk->base.uuid);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
@@ -558,7 +571,11 @@ static CirObject *create_object(Registry *reg, ObjectKind kind, const char *name
         return NULL;
     if (!save_in_transaction(reg, &obj, 1, NULL, 0, error)) {
         effects_undo(reg, kind, NULL, obj);
-        if (kind == KIND_DISK) {
+        if (kind == KIND_DISK && disk_is_zvol(obj)) {
+            g_autoptr(GError) undo = NULL;
+            if (!zvol_destroy(reg->zfs_dataset, obj->uuid, &undo))
+                g_warning("%s", undo->message);
+        } else if (kind == KIND_DISK) {
             g_autofree char *path = registry_disk_path(reg, obj->uuid);
             unlink(path);
         }
@@ -742,9 +759,16 @@ bool registry_resize_disk(Registry *reg, CirObject *obj, uint64_t size, bool for
     }
     if (size == old_size)
         return true;
-    if (strcmp(disk->format, "raw") != 0) {
-        g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_SUPPORTED,
-                    "Resizing a disk of Format='%s' is not supported", disk->format);
+    if (disk_is_zvol(obj)) {
+        if (!zvol_resize(reg->zfs_dataset, obj->uuid, size, error))
+            return false;
+        g_autoptr(CirObject) grown = object_copy(obj);
+        ((CirDisk *)grown)->size = size;
+        if (commit_change(reg, obj, grown, error))
+            return true;
+        g_autoptr(GError) undo = NULL;
+        if (size > old_size && !zvol_resize(reg->zfs_dataset, obj->uuid, old_size, &undo))
+            g_warning("%s", undo->message);
         return false;
     }
 
@@ -853,7 +877,12 @@ bool registry_delete(Registry *reg, CirObject *obj, bool delete_disks, GError **
     /* Committed: now the files, then memory and signals. */
     for (guint i = 0; i < deletes->len; i++) {
         CirObject *gone = deletes->pdata[i];
-        if (gone->kind == KIND_DISK) {
+        if (gone->kind == KIND_DISK && disk_is_zvol(gone)) {
+            g_autoptr(GError) zfs_error = NULL;
+            if (!zvol_destroy(reg->zfs_dataset, gone->uuid, &zfs_error))
+                g_warning("Failed to destroy the volume of disk '%s': %s", gone->name,
+                          zfs_error->message);
+        } else if (gone->kind == KIND_DISK) {
             g_autofree char *path = registry_disk_path(reg, gone->uuid);
             if (unlink(path) < 0 && errno != ENOENT)
                 g_warning("Failed to remove the disk image %s: %s", path, g_strerror(errno));
