@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus/convert.h"
 #include "ctl.h"
 
 const KindInfo kinds[N_KINDS] = {
@@ -267,221 +268,23 @@ int ctl_call_simple(Ctl *ctl, const char *path, const char *iface, const char *m
 
 /* --- messages as GVariant --- */
 
-static int read_basic(sd_bus_message *m, char type, GVariant **ret)
+/* The conversions are the daemon's own (service/bus/convert.c): one copy. */
+int message_read_variant(sd_bus_message *m, GVariant **ret)
 {
-    union {
-        uint8_t y;
-        int b;
-        int16_t n;
-        uint16_t q;
-        int32_t i;
-        uint32_t u;
-        int64_t x;
-        uint64_t t;
-        double d;
-        const char *s;
-        int h;
-    } v;
-    int r = sd_bus_message_read_basic(m, type, &v);
-    if (r < 0)
-        return r;
-    switch (type) {
-    case 'y':
-        *ret = g_variant_new_byte(v.y);
-        break;
-    case 'b':
-        *ret = g_variant_new_boolean(v.b);
-        break;
-    case 'n':
-        *ret = g_variant_new_int16(v.n);
-        break;
-    case 'q':
-        *ret = g_variant_new_uint16(v.q);
-        break;
-    case 'i':
-        *ret = g_variant_new_int32(v.i);
-        break;
-    case 'u':
-        *ret = g_variant_new_uint32(v.u);
-        break;
-    case 'x':
-        *ret = g_variant_new_int64(v.x);
-        break;
-    case 't':
-        *ret = g_variant_new_uint64(v.t);
-        break;
-    case 'd':
-        *ret = g_variant_new_double(v.d);
-        break;
-    case 's':
-        *ret = g_variant_new_string(v.s);
-        break;
-    case 'o':
-        *ret = g_variant_new_object_path(v.s);
-        break;
-    case 'g':
-        *ret = g_variant_new_signature(v.s);
-        break;
-    case 'h':
-        *ret = g_variant_new_handle(-1); /* fds are read where they are expected */
-        break;
-    default:
-        return -EBADMSG;
-    }
-    return 0;
-}
-
-/* Reads the next complete value; returns a floating reference. */
-static int read_value(sd_bus_message *m, GVariant **ret)
-{
-    const char *contents = NULL;
-    char type;
-    int r = sd_bus_message_peek_type(m, &type, &contents);
+    GVariant *v = NULL;
+    int r = bus_read_gvariant(m, &v);
     if (r < 0)
         return r;
     if (r == 0)
         return -ENXIO;
-    if (type != 'a' && type != 'v' && type != 'r' && type != 'e')
-        return read_basic(m, type, ret);
-
-    g_autofree char *inner = g_strdup(contents);
-    r = sd_bus_message_enter_container(m, type, inner);
-    if (r < 0)
-        return r;
-
-    if (type == 'v') {
-        GVariant *child = NULL;
-        r = read_value(m, &child);
-        if (r < 0)
-            return r;
-        *ret = g_variant_new_variant(child);
-    } else if (type == 'a') {
-        g_autofree char *array_type = g_strconcat("a", inner, NULL);
-        GVariantBuilder builder;
-        g_variant_builder_init(&builder, G_VARIANT_TYPE(array_type));
-        while ((r = sd_bus_message_at_end(m, false)) == 0) {
-            GVariant *child = NULL;
-            r = read_value(m, &child);
-            if (r < 0) {
-                g_variant_builder_clear(&builder);
-                return r;
-            }
-            g_variant_builder_add_value(&builder, child);
-        }
-        if (r < 0) {
-            g_variant_builder_clear(&builder);
-            return r;
-        }
-        *ret = g_variant_builder_end(&builder);
-    } else {
-        GVariant *children[256];
-        size_t n = 0;
-        while ((r = sd_bus_message_at_end(m, false)) == 0 && n < G_N_ELEMENTS(children)) {
-            r = read_value(m, &children[n]);
-            if (r < 0)
-                break;
-            n++;
-        }
-        if (r < 0 || (type == 'e' && n != 2)) {
-            for (size_t i = 0; i < n; i++)
-                g_variant_unref(g_variant_ref_sink(children[i]));
-            return r < 0 ? r : -EBADMSG;
-        }
-        *ret = type == 'e' ? g_variant_new_dict_entry(children[0], children[1])
-                           : g_variant_new_tuple(children, n);
-    }
-    return sd_bus_message_exit_container(m);
-}
-
-int message_read_variant(sd_bus_message *m, GVariant **ret)
-{
-    GVariant *v = NULL;
-    int r = read_value(m, &v);
-    if (r < 0)
-        return r;
     *ret = g_variant_ref_sink(v);
     return 0;
 }
 
 int message_append_variant(sd_bus_message *m, GVariant *v)
 {
-    const char *t = g_variant_get_type_string(v);
-    int r;
-
-    switch (t[0]) {
-    case 'b': {
-        int b = g_variant_get_boolean(v);
-        return sd_bus_message_append_basic(m, 'b', &b);
-    }
-    case 'y': {
-        uint8_t y = g_variant_get_byte(v);
-        return sd_bus_message_append_basic(m, 'y', &y);
-    }
-    case 'n': {
-        int16_t n = g_variant_get_int16(v);
-        return sd_bus_message_append_basic(m, 'n', &n);
-    }
-    case 'q': {
-        uint16_t q = g_variant_get_uint16(v);
-        return sd_bus_message_append_basic(m, 'q', &q);
-    }
-    case 'i': {
-        int32_t i = g_variant_get_int32(v);
-        return sd_bus_message_append_basic(m, 'i', &i);
-    }
-    case 'u': {
-        uint32_t u = g_variant_get_uint32(v);
-        return sd_bus_message_append_basic(m, 'u', &u);
-    }
-    case 'x': {
-        int64_t x = g_variant_get_int64(v);
-        return sd_bus_message_append_basic(m, 'x', &x);
-    }
-    case 't': {
-        uint64_t u = g_variant_get_uint64(v);
-        return sd_bus_message_append_basic(m, 't', &u);
-    }
-    case 'd': {
-        double d = g_variant_get_double(v);
-        return sd_bus_message_append_basic(m, 'd', &d);
-    }
-    case 's':
-    case 'o':
-    case 'g':
-        return sd_bus_message_append_basic(m, t[0], g_variant_get_string(v, NULL));
-    case 'v': {
-        g_autoptr(GVariant) child = g_variant_get_variant(v);
-        r = sd_bus_message_open_container(m, 'v', g_variant_get_type_string(child));
-        if (r < 0)
-            return r;
-        r = message_append_variant(m, child);
-        if (r < 0)
-            return r;
-        return sd_bus_message_close_container(m);
-    }
-    case 'a':
-    case '(':
-    case '{': {
-        g_autofree char *inner = t[0] == 'a' ? g_strdup(t + 1) : g_strndup(t + 1, strlen(t) - 2);
-        char container = t[0] == 'a' ? 'a' : t[0] == '(' ? 'r' : 'e';
-        r = sd_bus_message_open_container(m, container, inner);
-        if (r < 0)
-            return r;
-        size_t n = g_variant_n_children(v);
-        for (size_t i = 0; i < n; i++) {
-            g_autoptr(GVariant) child = g_variant_get_child_value(v, i);
-            r = message_append_variant(m, child);
-            if (r < 0)
-                return r;
-        }
-        return sd_bus_message_close_container(m);
-    }
-    default:
-        return -EINVAL;
-    }
+    return bus_append_gvariant(m, v);
 }
-
-/* --- reading objects --- */
 
 int ctl_get_all(Ctl *ctl, const char *path, const char *iface, GVariant **ret)
 {

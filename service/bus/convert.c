@@ -58,7 +58,10 @@ static int read_basic(sd_bus_message *m, char type, GVariant **out)
     case 'g':
         *out = g_variant_new_signature(v.s);
         break;
-    /* A passed fd is not a value the model stores. */
+    case 'h':
+        /* A passed fd is taken where it is expected, never as a value. */
+        *out = g_variant_new_handle(-1);
+        break;
     default:
         return -EINVAL;
     }
