@@ -29,7 +29,7 @@ typedef struct {
 typedef struct {
     const char *disk_dir;
     const char *iso_dir;
-    const char *host_os; /* "linux", "freebsd": what switch types and formats exist */
+    const char *host_os;     /* "linux", "freebsd": what switch types and formats exist */
     const char *zfs_dataset; /* where Format=zvol disks live; NULL or "": none */
 } RegistryPaths;
 
