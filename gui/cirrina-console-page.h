@@ -1,0 +1,44 @@
+/* CirrinaConsolePage: the console of one VM: its display (the VNC widget of gui/vnc/, on the fd
+ * from OpenDisplay) and its serial terminal (VTE, on the fd from OpenConsole).
+ *
+ * PLACEHOLDER made by the app skeleton; its owner fills it in.
+ *
+ * Contract with the window (gui/cirrina-window.c):
+ * - the window makes one with cirrina_console_page_new(client) at start-up and keeps it in
+ *   the "vms" page's leaflet (VM list -> details -> console).
+ * - it is shown by cirrina_window_show_console(window, vm) (from the details
+ *   page or the list's "vm.console" action).
+ * - "vm" (CirrinaObject, may be NULL) is a property: cirrina_console_page_set_vm() is the
+ *   only way the window hands a VM over; it calls it again with NULL when
+ *   the user goes back to the list (let go of fds and calls then). The
+ *   CirrinaObject is the client's: read and watch its cirrina_object_peek_vm()
+ *   (PropertiesChanged arrive as notify::), and the VM may be removed
+ *   behind the page's back (the client's "object-removed"; the window
+ *   then goes back to the list and calls set_vm(NULL)).
+ * - navigation: cirrina_window_show_vm_details(), cirrina_window_show_console(),
+ *   cirrina_window_show_vm_list() (gui/cirrina-window.h).
+ * - errors: cirrina_window_show_error(CIRRINA_WINDOW(gtk_widget_get_root(
+ *   GTK_WIDGET(page))), "What failed", error); messages:
+ *   cirrina_window_show_toast().
+ * - calls: cirrina_proxy_call() (polkit may ask for a password).
+ * - new .c files go into gui_sources in gui/meson.build, .ui files into
+ *   gui/cirrina.gresource.xml. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "cirrina-client.h"
+
+G_BEGIN_DECLS
+
+#define CIRRINA_TYPE_CONSOLE_PAGE (cirrina_console_page_get_type())
+G_DECLARE_FINAL_TYPE(CirrinaConsolePage, cirrina_console_page, CIRRINA, CONSOLE_PAGE, AdwBin)
+
+GtkWidget *cirrina_console_page_new(CirrinaClient *client);
+CirrinaClient *cirrina_console_page_get_client(CirrinaConsolePage *self);
+
+/* vm: an org.cirrina.VM object of the client, or NULL. */
+void cirrina_console_page_set_vm(CirrinaConsolePage *self, CirrinaObject *vm);
+CirrinaObject *cirrina_console_page_get_vm(CirrinaConsolePage *self);
+
+G_END_DECLS

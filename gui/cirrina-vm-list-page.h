@@ -1,0 +1,16 @@
+/* CirrinaVmListPage: the list of VMs, live from the daemon, with their
+ * state and power actions. Activating a row opens the VM's details. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "cirrina-client.h"
+
+G_BEGIN_DECLS
+
+#define CIRRINA_TYPE_VM_LIST_PAGE (cirrina_vm_list_page_get_type())
+G_DECLARE_FINAL_TYPE(CirrinaVmListPage, cirrina_vm_list_page, CIRRINA, VM_LIST_PAGE, AdwBin)
+
+GtkWidget *cirrina_vm_list_page_new(CirrinaClient *client);
+
+G_END_DECLS
