@@ -13,4 +13,9 @@ G_DECLARE_FINAL_TYPE(CirrinaVmListPage, cirrina_vm_list_page, CIRRINA, VM_LIST_P
 
 GtkWidget *cirrina_vm_list_page_new(CirrinaClient *client);
 
+/* The listed VMs (CirrinaVmListModel), and the row of one (NULL if not
+ * listed): for tests. */
+GListModel *cirrina_vm_list_page_get_model(CirrinaVmListPage *self);
+GtkWidget *cirrina_vm_list_page_get_row(CirrinaVmListPage *self, CirrinaObject *vm);
+
 G_END_DECLS
