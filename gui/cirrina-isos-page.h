@@ -1,7 +1,14 @@
 /* CirrinaIsosPage: the ISOs page: register, import (with progress and cancel) and delete
  * installation images.
  *
- * PLACEHOLDER made by the app skeleton; its owner fills it in.
+ * A boxed list of the daemon's ISO images, live, with size and checksum
+ * (imported) or path (used in place), an edit (name, description) and a
+ * delete button (asks first). "Import…" picks a file (GtkFileChooserNative)
+ * and streams it into Manager.ImportISO (CirrinaImport) with progress and
+ * Cancel in "In Progress", which also shows imports by other clients. "Use
+ * in Place…" registers a file where it lies (Manager.RegisterISO).
+ *
+ * Actions: isos.import, isos.register, isos.edit(s path), isos.delete(s path).
  *
  * Contract with the window (gui/cirrina-window.c):
  * - the window makes it with cirrina_isos_page_new(client) once, at start-up, and
@@ -20,6 +27,8 @@
 #include <adwaita.h>
 
 #include "cirrina-client.h"
+#include "cirrina-form-dialog.h"
+#include "cirrina-import.h"
 
 G_BEGIN_DECLS
 
@@ -28,5 +37,25 @@ G_DECLARE_FINAL_TYPE(CirrinaIsosPage, cirrina_isos_page, CIRRINA, ISOS_PAGE, Adw
 
 GtkWidget *cirrina_isos_page_new(CirrinaClient *client);
 CirrinaClient *cirrina_isos_page_get_client(CirrinaIsosPage *self);
+
+/* What the actions do (for tests): the dialog opened, NULL when there is
+ * no such ISO. */
+CirrinaFormDialog *cirrina_isos_page_edit_iso(CirrinaIsosPage *self, const char *object_path);
+AdwMessageDialog *cirrina_isos_page_delete_iso(CirrinaIsosPage *self, const char *object_path);
+
+/* Imports file as a new ISO named after it (made unique), as the file
+ * chooser's answer does. Returns the running import (transfer none: the
+ * page holds it until it finishes). */
+CirrinaImport *cirrina_isos_page_import_file(CirrinaIsosPage *self, GFile *file);
+
+/* Registers file where it is (RegisterISO); FALSE without a daemon or a
+ * local path. Errors are toasts. */
+gboolean cirrina_isos_page_register_file(CirrinaIsosPage *self, GFile *file);
+
+/* The ISOs: one AdwActionRow each, titled with its name, named
+ * (gtk_widget_get_name) with its object path. The work in progress:
+ * CirrinaProgressRow rows. */
+GtkListBox *cirrina_isos_page_get_list_box(CirrinaIsosPage *self);
+GtkListBox *cirrina_isos_page_get_progress_list(CirrinaIsosPage *self);
 
 G_END_DECLS

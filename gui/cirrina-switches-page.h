@@ -1,6 +1,15 @@
 /* CirrinaSwitchesPage: the Switches page: create, edit and delete virtual switches.
  *
- * PLACEHOLDER made by the app skeleton; its owner fills it in.
+ * A boxed list of the daemon's switches, live (the client's object manager:
+ * added, removed, renamed and changed switches show at once), each row with
+ * its interface, uplink and description, an edit and a delete button; an
+ * empty page with a "New Switch" button when there are none. Create and
+ * edit happen in a CirrinaFormDialog (name, uplink from
+ * Manager.GetHostInterfaces, type on FreeBSD, description; an edit is one
+ * Update, plus Rename if the name changed); the daemon's refusal shows in
+ * the dialog. Delete asks first; its errors are toasts.
+ *
+ * Actions: switches.new, switches.edit(s path), switches.delete(s path).
  *
  * Contract with the window (gui/cirrina-window.c):
  * - the window makes it with cirrina_switches_page_new(client) once, at start-up, and
@@ -19,6 +28,7 @@
 #include <adwaita.h>
 
 #include "cirrina-client.h"
+#include "cirrina-form-dialog.h"
 
 G_BEGIN_DECLS
 
@@ -27,5 +37,17 @@ G_DECLARE_FINAL_TYPE(CirrinaSwitchesPage, cirrina_switches_page, CIRRINA, SWITCH
 
 GtkWidget *cirrina_switches_page_new(CirrinaClient *client);
 CirrinaClient *cirrina_switches_page_get_client(CirrinaSwitchesPage *self);
+
+/* What the actions do, returning the dialog they open (for tests): NULL
+ * when there is no such switch or no daemon. */
+CirrinaFormDialog *cirrina_switches_page_new_switch(CirrinaSwitchesPage *self);
+CirrinaFormDialog *cirrina_switches_page_edit_switch(CirrinaSwitchesPage *self,
+                                                     const char *object_path);
+AdwMessageDialog *cirrina_switches_page_delete_switch(CirrinaSwitchesPage *self,
+                                                      const char *object_path);
+
+/* The list of switches: one AdwActionRow per switch, titled with its name,
+ * named (gtk_widget_get_name) with its object path. */
+GtkListBox *cirrina_switches_page_get_list_box(CirrinaSwitchesPage *self);
 
 G_END_DECLS
