@@ -6,10 +6,14 @@
 
 #include "auth/polkit.h"
 
+/* Callers' uids remembered, at most this many (then the table starts over). */
+#define SENDER_UIDS_MAX 4096
+
 struct Auth {
     AuthMode mode;
     uid_t own_uid;
-    GHashTable *pending; /* PolkitCheck, owned */
+    GHashTable *pending;     /* PolkitCheck, owned */
+    GHashTable *sender_uids; /* unique bus name -> uid (GUINT_TO_POINTER) */
 };
 
 typedef struct {
@@ -30,6 +34,7 @@ Auth *auth_new(AuthMode mode)
     auth->mode = mode;
     auth->own_uid = geteuid();
     auth->pending = g_hash_table_new(NULL, NULL);
+    auth->sender_uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return auth;
 }
 
@@ -55,17 +60,34 @@ void auth_free(Auth *auth)
         pending_free(p);
     }
     g_hash_table_unref(auth->pending);
+    g_hash_table_unref(auth->sender_uids);
     g_free(auth);
 }
 
-static int sender_uid(sd_bus_message *m, uid_t *uid)
+/* On dbus-daemon no credentials come with a message: sd-bus asks the bus
+ * (GetConnectionCredentials), a synchronous round trip that blocked the main
+ * loop once per call, doubling the cost of a cheap call (tests/bench/
+ * api-scale). A connection's uid never changes and the bus never reuses a
+ * unique name, so each sender is asked once. */
+static int sender_uid(Auth *auth, sd_bus_message *m, uid_t *uid)
 {
+    const char *sender = sd_bus_message_get_sender(m);
     sd_bus_creds *creds = NULL;
-    int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+    gpointer known;
 
+    if (sender && g_hash_table_lookup_extended(auth->sender_uids, sender, NULL, &known)) {
+        *uid = GPOINTER_TO_UINT(known);
+        return 0;
+    }
+    int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
     if (r >= 0)
         r = sd_bus_creds_get_euid(creds, uid);
     sd_bus_creds_unref(creds);
+    if (r >= 0 && sender && sender[0] == ':') {
+        if (g_hash_table_size(auth->sender_uids) >= SENDER_UIDS_MAX)
+            g_hash_table_remove_all(auth->sender_uids);
+        g_hash_table_insert(auth->sender_uids, g_strdup(sender), GUINT_TO_POINTER(*uid));
+    }
     return r;
 }
 
@@ -73,7 +95,7 @@ bool auth_sender_is_trusted(Auth *auth, sd_bus_message *m)
 {
     uid_t uid;
 
-    if (sender_uid(m, &uid) < 0)
+    if (sender_uid(auth, m, &uid) < 0)
         return false;
     return uid == 0 || (auth->mode == AUTH_MODE_SESSION && uid == auth->own_uid);
 }
@@ -126,7 +148,7 @@ int auth_check(Auth *auth, sd_bus_message *m, const char *action, const char *co
                sd_bus_error *error)
 {
     uid_t uid;
-    int r = sender_uid(m, &uid);
+    int r = sender_uid(auth, m, &uid);
 
     if (r < 0 || uid == 0 || auth->mode == AUTH_MODE_SESSION) {
         if (r < 0)
