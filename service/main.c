@@ -104,6 +104,7 @@ int main(int argc, char **argv)
     g_autoptr(Auth) auth = auth_new(system ? AUTH_MODE_SYSTEM : AUTH_MODE_SESSION);
     /* Switches' bridges follow the model from here on; remade if missing. */
     g_autoptr(Network) network = network_new(reg, config->host_os);
+    network_set_run_dir(network, config->run_dir);
     network_restore(network);
     const LifecycleConfig lifecycle_config = {
         .run_dir = config->run_dir,

@@ -25,6 +25,7 @@
 struct Network {
     Registry *reg;
     char *host_os;
+    char *run_dir;         /* where the switch being made is recorded; NULL: nowhere */
     GHashTable *vms;       /* VM UUID -> GPtrArray of NetPort: the ports of running VMs */
     GHashTable *last_hook; /* NIC UUID -> hook it had when its VM last ran */
 };
@@ -104,10 +105,82 @@ static char *next_interface_name(Network *net, const NetBackend *b, const CirSwi
     return NULL;
 }
 
+/* --- the switch being made ---
+ *
+ * A new switch's kernel object is made before the switch is stored (so a
+ * host that refuses it changes nothing). A daemon killed in between would
+ * leave an object that no switch owns, and a name alone cannot tell it
+ * from the host's own (a bridge may be called cirbr0 by someone else): so
+ * the switch being made is recorded in the run directory first, and
+ * network_restore() removes what such a record names if its switch was
+ * never stored. */
+
+#define BEING_MADE_FILE "switch-being-made"
+
+static char *being_made_path(Network *net)
+{
+    return net->run_dir ? g_build_filename(net->run_dir, BEING_MADE_FILE, NULL) : NULL;
+}
+
+static void being_made_forget(Network *net, const char *uuid)
+{
+    g_autofree char *path = being_made_path(net);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) fields = NULL;
+
+    if (!path || !g_file_get_contents(path, &text, NULL, NULL))
+        return;
+    fields = g_strsplit(g_strstrip(text), " ", 3);
+    if ((!uuid || g_strcmp0(fields[0], uuid) == 0) && unlink(path) < 0 && errno != ENOENT)
+        g_warning("Failed to remove %s: %s", path, g_strerror(errno));
+}
+
+/* Written before the object is made: a line "UUID TYPE NAME". */
+static bool being_made_record(Network *net, const CirSwitch *sw, GError **error)
+{
+    g_autofree char *path = being_made_path(net);
+    g_autofree char *text = NULL;
+
+    if (!path)
+        return true;
+    text = g_strdup_printf("%s %s %s\n", sw->base.uuid, sw->type, sw->interface);
+    if (!g_file_set_contents(path, text, -1, error)) {
+        g_prefix_error(error, "Cannot record the switch being made: ");
+        return false;
+    }
+    return true;
+}
+
+static void being_made_clean_up(Network *net)
+{
+    g_autofree char *path = being_made_path(net);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) fields = NULL;
+
+    if (!path || !g_file_get_contents(path, &text, NULL, NULL))
+        return;
+    fields = g_strsplit(g_strstrip(text), " ", 3);
+    if (g_strv_length(fields) == 3 && !registry_lookup(net->reg, KIND_SWITCH, fields[0])) {
+        const NetBackend *b = net_backend_for(net->host_os, fields[1]);
+        g_autoptr(GError) error = NULL;
+        if (b && b->exists(fields[2])) {
+            if (b->destroy(fields[2], &error))
+                g_message("Removed the %s %s: its switch was being made when cirrinad stopped",
+                          b->name, fields[2]);
+            else
+                g_warning("Cannot remove the %s %s, made for a switch that was never stored: %s",
+                          b->name, fields[2], error->message);
+        }
+    }
+    being_made_forget(net, NULL);
+}
+
 static bool switch_make(Network *net, const NetBackend *b, CirSwitch *sw, GError **error)
 {
     for (unsigned attempt = 0;; attempt++) {
         g_autoptr(GError) local = NULL;
+        if (!being_made_record(net, sw, error))
+            return false;
         if (b->create(sw->interface, &local))
             break;
         char *other =
@@ -184,8 +257,11 @@ static bool switch_apply(void *data, const CirObject *old_obj, CirObject *next_o
         return false;
     if (!old)
         return switch_make(net, b, next, error);
-    if (!next)
+    if (!next) {
+        /* Its record (if it was the last one made) must not outlive it. */
+        being_made_forget(net, old->base.uuid);
         return switch_unmake(b, old, error);
+    }
     return switch_move_uplink(b, old, next, error);
 }
 
@@ -201,6 +277,7 @@ static void switch_undo(void *data, const CirObject *old_obj, const CirObject *n
         return;
     if (!old) {
         ok = switch_unmake(b, next, &error);
+        being_made_forget(net, next->base.uuid);
     } else if (!next) {
         g_autoptr(CirObject) copy = object_copy(old_obj);
         ok = switch_make(net, b, (CirSwitch *)copy, &error);
@@ -225,6 +302,8 @@ static gint compare_objects_by_name(gconstpointer a, gconstpointer b)
 void network_restore(Network *net)
 {
     g_autoptr(GPtrArray) all = registry_list(net->reg, KIND_SWITCH);
+
+    being_made_clean_up(net);
 
     g_ptr_array_sort(all, compare_objects_by_name);
     for (guint i = 0; i < all->len; i++) {
@@ -546,6 +625,12 @@ Network *network_new(Registry *reg, const char *host_os)
     return net;
 }
 
+void network_set_run_dir(Network *net, const char *run_dir)
+{
+    g_free(net->run_dir);
+    net->run_dir = g_strdup(run_dir);
+}
+
 void network_free(Network *net)
 {
     if (!net)
@@ -554,5 +639,6 @@ void network_free(Network *net)
     g_hash_table_unref(net->vms);
     g_hash_table_unref(net->last_hook);
     g_free(net->host_os);
+    g_free(net->run_dir);
     g_free(net);
 }

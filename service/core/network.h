@@ -6,7 +6,9 @@
  *   removed when the switch is deleted; each as a registry effect, so a
  *   change the host refuses changes nothing, and a change that cannot be
  *   stored is undone on the host. At start, network_restore() remakes what
- *   a host reboot took away.
+ *   a host reboot took away, and removes what a daemon killed during
+ *   CreateSwitch made for a switch it never stored (recorded in the run
+ *   directory, see network_set_run_dir).
  * - NICs: when a VM starts, each NIC on a switch gets a port (a tap joined
  *   to the bridge, or a netgraph hook, with its rate limits); the ports are
  *   recorded in the VM's run directory (file "network"), kept across guest
@@ -24,7 +26,14 @@ Network *network_new(Registry *reg, const char *host_os);
 void network_free(Network *net);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Network, network_free)
 
-/* Makes every switch's kernel object (and uplink) that is missing. */
+/* Where the switch being made is recorded (until it is stored), so that a
+ * restart removes a kernel object made for a switch that never was;
+ * without a run directory (unit tests) nothing is recorded. */
+void network_set_run_dir(Network *net, const char *run_dir);
+
+/* Removes the kernel object of a switch that was being made when the
+ * daemon stopped and was never stored; makes every switch's kernel object
+ * (and uplink) that is missing. */
 void network_restore(Network *net);
 
 /* Host interfaces that could be a switch's uplink, sorted. */
