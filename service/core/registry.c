@@ -250,9 +250,10 @@ GPtrArray *registry_list(Registry *reg, ObjectKind kind)
     return all;
 }
 
-/* Partial files are what a daemon killed while making a disk or ISO left
- * behind: removed, unless the object was stored just before the kill (then
- * only the rename was missing). */
+/* Partial files are what a daemon killed while making or deleting a disk
+ * or ISO left behind: removed, unless the object is stored (made: only the
+ * rename into place was missing; being deleted: its row is still there, so
+ * the file goes back). */
 static void recover_partial_files(Registry *reg, ObjectKind kind)
 {
     const char *dir = kind == KIND_DISK ? reg->disk_dir : reg->iso_dir;
@@ -272,7 +273,8 @@ static void recover_partial_files(Registry *reg, ObjectKind kind)
             g_message("Moved %s into place: its %s '%s' was stored", partial,
                       object_class(kind)->label, obj->name);
         } else if (unlink(partial) == 0) {
-            g_message("Removed %s, left by an import or clone that did not finish", partial);
+            g_message("Removed %s, left by a change of a %s that did not finish", partial,
+                      object_class(kind)->label);
         } else {
             g_warning("Failed to remove %s: %s", partial, g_strerror(errno));
         }
@@ -495,18 +497,23 @@ static bool check_name_free(Registry *reg, ObjectKind kind, const char *name, GE
     return true;
 }
 
+/* A raw disk's image is made under its partial name and moved into place
+ * once the disk is stored: a daemon killed in between leaves a partial
+ * file that the next start removes, or moves into place if the disk was
+ * stored (recover_partial_files). */
 static bool disk_file_create(Registry *reg, CirDisk *disk, GError **error)
 {
     if (disk_is_zvol(&disk->base))
         return zvol_create(reg->zfs_dataset, disk->base.uuid, disk->size, error);
     g_autofree char *path = registry_disk_path(reg, disk->base.uuid);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    g_autofree char *partial = registry_partial_path(reg, &disk->base);
+    int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
     if (fd < 0 || ftruncate(fd, (off_t)disk->size) < 0) {
         int e = errno;
         if (fd >= 0) {
             close(fd);
-            unlink(path);
+            unlink(partial);
         }
         g_set_error(error, CIRRINA_ERROR,
                     e == EFBIG ? CIRRINA_ERROR_NOT_SUPPORTED : CIRRINA_ERROR_FAILED,
@@ -515,6 +522,48 @@ static bool disk_file_create(Registry *reg, CirDisk *disk, GError **error)
         return false;
     }
     close(fd);
+    return true;
+}
+
+/* Whether deleting obj removes a file of the daemon's: a raw disk's image,
+ * an imported ISO. */
+static bool owns_file(Registry *reg, const CirObject *obj)
+{
+    return (obj->kind == KIND_DISK && !disk_is_zvol(obj)) ||
+           (obj->kind == KIND_ISO && registry_iso_is_owned(reg, obj));
+}
+
+static void files_put_back(Registry *reg, CirObject *const *objs, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        if (!owns_file(reg, objs[i]))
+            continue;
+        g_autofree char *partial = registry_partial_path(reg, objs[i]);
+        g_autofree char *final = file_path(reg, objs[i]->kind, objs[i]->uuid);
+        if (rename(partial, final) < 0 && errno != ENOENT)
+            g_warning("Failed to move %s back to %s: %s", partial, final, g_strerror(errno));
+    }
+}
+
+/* The files of objects about to be deleted go under their partial names
+ * before the rows go: a daemon killed in between finds the object with a
+ * partial file (moved back) or neither (the file removed) when it starts
+ * again, never a file without its object (recover_partial_files). */
+static bool files_set_aside(Registry *reg, CirObject *const *objs, guint n, GError **error)
+{
+    for (guint i = 0; i < n; i++) {
+        if (!owns_file(reg, objs[i]))
+            continue;
+        g_autofree char *partial = registry_partial_path(reg, objs[i]);
+        g_autofree char *final = file_path(reg, objs[i]->kind, objs[i]->uuid);
+        if (rename(final, partial) < 0 && errno != ENOENT) {
+            int e = errno;
+            files_put_back(reg, objs, i);
+            g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_FAILED,
+                        "Failed to move %s aside to delete it: %s", final, g_strerror(e));
+            return false;
+        }
+    }
     return true;
 }
 
@@ -576,10 +625,24 @@ static CirObject *create_object(Registry *reg, ObjectKind kind, const char *name
             if (!zvol_destroy(reg->zfs_dataset, obj->uuid, &undo))
                 g_warning("%s", undo->message);
         } else if (kind == KIND_DISK) {
-            g_autofree char *path = registry_disk_path(reg, obj->uuid);
-            unlink(path);
+            g_autofree char *partial = registry_partial_path(reg, obj);
+            unlink(partial);
         }
         return NULL;
+    }
+    if (kind == KIND_DISK && !disk_is_zvol(obj)) {
+        g_autofree char *partial = registry_partial_path(reg, obj);
+        g_autofree char *path = registry_disk_path(reg, obj->uuid);
+        if (rename(partial, path) < 0) {
+            int e = errno;
+            if (!save_in_transaction(reg, NULL, 0, &obj, 1, NULL))
+                g_warning("Failed to forget the disk '%s' whose file could not be moved",
+                          obj->name);
+            unlink(partial);
+            g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_FAILED, "Failed to move %s to %s: %s",
+                        partial, path, g_strerror(e));
+            return NULL;
+        }
     }
 
     CirObject *added = g_steal_pointer(&obj);
@@ -868,13 +931,19 @@ bool registry_delete(Registry *reg, CirObject *obj, bool delete_disks, GError **
             g_ptr_array_add(deletes, registry_lookup(reg, KIND_DISK, uuid));
         }
     }
+    if (!files_set_aside(reg, (CirObject *const *)deletes->pdata, deletes->len, error)) {
+        effects_undo(reg, obj->kind, obj, NULL);
+        return false;
+    }
     if (!save_in_transaction(reg, NULL, 0, (CirObject *const *)deletes->pdata, deletes->len,
                              error)) {
+        files_put_back(reg, (CirObject *const *)deletes->pdata, deletes->len);
         effects_undo(reg, obj->kind, obj, NULL);
         return false;
     }
 
-    /* Committed: now the files, then memory and signals. */
+    /* Committed: now the files, then memory and signals. An imported ISO
+     * is the daemon's own file; a registered one stays. */
     for (guint i = 0; i < deletes->len; i++) {
         CirObject *gone = deletes->pdata[i];
         if (gone->kind == KIND_DISK && disk_is_zvol(gone)) {
@@ -882,15 +951,10 @@ bool registry_delete(Registry *reg, CirObject *obj, bool delete_disks, GError **
             if (!zvol_destroy(reg->zfs_dataset, gone->uuid, &zfs_error))
                 g_warning("Failed to destroy the volume of disk '%s': %s", gone->name,
                           zfs_error->message);
-        } else if (gone->kind == KIND_DISK) {
-            g_autofree char *path = registry_disk_path(reg, gone->uuid);
-            if (unlink(path) < 0 && errno != ENOENT)
-                g_warning("Failed to remove the disk image %s: %s", path, g_strerror(errno));
-        } else if (gone->kind == KIND_ISO && registry_iso_is_owned(reg, gone)) {
-            /* Imported: the daemon's own file. A registered one stays. */
-            const char *path = ((CirISO *)gone)->path;
-            if (unlink(path) < 0 && errno != ENOENT)
-                g_warning("Failed to remove the ISO image %s: %s", path, g_strerror(errno));
+        } else if (owns_file(reg, gone)) {
+            g_autofree char *partial = registry_partial_path(reg, gone);
+            if (unlink(partial) < 0 && errno != ENOENT)
+                g_warning("Failed to remove the image %s: %s", partial, g_strerror(errno));
         }
     }
     if (obj->kind == KIND_NIC) {
