@@ -659,6 +659,9 @@ class Harness:
                 raise HarnessError(f'cirrinad did not exit within {timeout:.0f} s of '
                                    f'{signal.Signals(sig).name}:\n{self.log_text()}')
         _killpg(self.daemon.pid)   # stragglers of its process group
+        # As a service manager does before a restart: a helper the daemon
+        # ran (ip link del ...) may still be finishing its work in the kernel.
+        _wait_group_gone(self.daemon.pid)
         self._wait_name_released()
         return self.daemon.returncode
 
@@ -868,6 +871,28 @@ def _killpg(pgid):
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _wait_group_gone(pgid, timeout=5.0):
+    """Waits until no process of the group is left (zombies count as gone:
+    they have finished exiting)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = False
+        for entry in os.listdir('/proc'):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f'/proc/{entry}/stat') as f:
+                    fields = f.read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != 'Z':
+                alive = True
+                break
+        if not alive:
+            return
+        time.sleep(0.005)
 
 
 def _host_links():
