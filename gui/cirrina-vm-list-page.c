@@ -103,6 +103,9 @@ static void cirrina_vm_list_page_dispose(GObject *object)
 {
     CirrinaVmListPage *self = CIRRINA_VM_LIST_PAGE(object);
 
+    /* The template's stack is the bin's child: AdwBin 1.2 would unparent it
+     * again after gtk_widget_dispose_template() did (a critical). */
+    adw_bin_set_child(ADW_BIN(self), NULL);
     gtk_widget_dispose_template(GTK_WIDGET(self), CIRRINA_TYPE_VM_LIST_PAGE);
     g_clear_object(&self->model);
     g_clear_object(&self->client);

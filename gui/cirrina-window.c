@@ -20,6 +20,8 @@ struct _CirrinaWindow {
     AdwStatusPage *offline_page;
     GtkButton *back_button;
     GtkButton *new_vm_button;
+    AdwViewSwitcherTitle *switcher_title;
+    AdwViewSwitcherBar *switcher_bar;
     AdwViewStack *view_stack;
     AdwLeaflet *vms_leaflet;
 
@@ -344,6 +346,13 @@ static void cirrina_window_dispose(GObject *object)
 {
     CirrinaWindow *self = CIRRINA_WINDOW(object);
 
+    /* libadwaita 1.2's view switchers let go of a stack that is half gone
+     * when the template is torn down in its order (a critical in
+     * gtk_widget_unparent): let go of it while it is whole. */
+    if (self->switcher_bar != NULL)
+        adw_view_switcher_bar_set_stack(self->switcher_bar, NULL);
+    if (self->switcher_title != NULL)
+        adw_view_switcher_title_set_stack(self->switcher_title, NULL);
     gtk_widget_dispose_template(GTK_WIDGET(self), CIRRINA_TYPE_WINDOW);
     G_OBJECT_CLASS(cirrina_window_parent_class)->dispose(object);
     g_clear_object(&self->client);
@@ -371,6 +380,8 @@ static void cirrina_window_class_init(CirrinaWindowClass *klass)
     gtk_widget_class_bind_template_child(widget_class, CirrinaWindow, offline_page);
     gtk_widget_class_bind_template_child(widget_class, CirrinaWindow, back_button);
     gtk_widget_class_bind_template_child(widget_class, CirrinaWindow, new_vm_button);
+    gtk_widget_class_bind_template_child(widget_class, CirrinaWindow, switcher_title);
+    gtk_widget_class_bind_template_child(widget_class, CirrinaWindow, switcher_bar);
     gtk_widget_class_bind_template_child(widget_class, CirrinaWindow, view_stack);
     gtk_widget_class_bind_template_child(widget_class, CirrinaWindow, vms_leaflet);
 
