@@ -240,6 +240,9 @@ static void job_end(Job *job, CirObject *obj, const GError *error)
     }
     g_message("Job %u (%s '%s') %s%s%s", job->id, job_kind(job), job->target, job->state,
               error ? ": " : "", error ? error->message : "");
+    /* Nothing is left of a failed job by the time its caller hears of it
+     * (who may retry at once on a disk that was full). */
+    registry_discard(job->jobs->reg, g_steal_pointer(&job->obj));
     job->callbacks.done(obj, error, job->data);
     job_forget(job);
 }
