@@ -567,8 +567,8 @@ static bool files_set_aside(Registry *reg, CirObject *const *objs, guint n, GErr
     return true;
 }
 
-static bool save_in_transaction(Registry *reg, CirObject *const *objs, size_t n,
-                                CirObject *const *deletes, size_t n_deletes, GError **error)
+static bool save_once(Registry *reg, CirObject *const *objs, size_t n, CirObject *const *deletes,
+                      size_t n_deletes, GError **error)
 {
     if (!store_begin(reg->store, error))
         return false;
@@ -581,6 +581,24 @@ static bool save_in_transaction(Registry *reg, CirObject *const *objs, size_t n,
     return store_commit(reg->store, error);
 fail:
     store_rollback(reg->store);
+    return false;
+}
+
+static bool save_in_transaction(Registry *reg, CirObject *const *objs, size_t n,
+                                CirObject *const *deletes, size_t n_deletes, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (save_once(reg, objs, n, deletes, n_deletes, &local))
+        return true;
+    /* Deleting is how a user frees a full disk: a deletion may use the
+     * store's reserve. */
+    if (n == 0 && n_deletes > 0 && store_use_reserve(reg->store)) {
+        g_clear_error(&local);
+        if (save_once(reg, objs, n, deletes, n_deletes, &local))
+            return true;
+    }
+    g_propagate_error(error, g_steal_pointer(&local));
     return false;
 }
 

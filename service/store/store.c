@@ -1,18 +1,35 @@
 #include "store/store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/errors.h"
 #include "store/schema.h"
+
+/* Room kept next to the database for deletions on a full file system (see
+ * store_use_reserve). */
+#define RESERVE_SUFFIX "-reserve"
+#define RESERVE_BYTES  (256 * 1024)
 
 struct Store {
     sqlite3 *db;
     sqlite3_stmt *upsert[N_KINDS];
     sqlite3_stmt *remove[N_KINDS];
+    char *reserve_path;
+    bool reserve_held; /* the reserve file holds its room */
+    bool last_full;    /* the last failure was SQLITE_FULL */
 };
+
+static void note_failure(Store *store)
+{
+    store->last_full = (sqlite3_errcode(store->db) & 0xff) == SQLITE_FULL;
+}
 
 static bool set_sqlite_error(Store *store, GError **error, const char *what)
 {
+    note_failure(store);
     g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_FAILED, "Failed to %s: %s", what,
                 sqlite3_errmsg(store->db));
     return false;
@@ -23,11 +40,43 @@ static bool store_exec(Store *store, const char *sql, GError **error)
     char *msg = NULL;
 
     if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        note_failure(store);
         g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_FAILED, "Database error: %s",
                     msg ? msg : sqlite3_errmsg(store->db));
         sqlite3_free(msg);
         return false;
     }
+    return true;
+}
+
+/* Takes the reserve's room on the file system, when there is room (no
+ * error otherwise: tried again after the next commit). */
+static void reserve_take(Store *store)
+{
+    int fd = open(store->reserve_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+    if (fd < 0)
+        return;
+    int r = posix_fallocate(fd, 0, RESERVE_BYTES);
+    close(fd);
+    store->reserve_held = r == 0;
+    /* A partly allocated reserve would only take room: none rather. */
+    if (r != 0)
+        unlink(store->reserve_path);
+}
+
+bool store_use_reserve(Store *store)
+{
+    if (!store->last_full || !store->reserve_held)
+        return false;
+    store->reserve_held = false;
+    if (unlink(store->reserve_path) < 0) {
+        g_warning("Failed to remove %s: %s", store->reserve_path, g_strerror(errno));
+        return false;
+    }
+    g_warning("The file system of the database is full: its reserve of %d KiB is given up so "
+              "that a deletion can free room",
+              RESERVE_BYTES / 1024);
     return true;
 }
 
@@ -145,6 +194,8 @@ Store *store_open(const char *path, GError **error)
                     error) ||
         !store_migrate(store, error) || !store_prepare(store, error))
         return NULL;
+    store->reserve_path = g_strconcat(path, RESERVE_SUFFIX, NULL);
+    reserve_take(store);
     return g_steal_pointer(&store);
 }
 
@@ -157,6 +208,7 @@ void store_close(Store *store)
         sqlite3_finalize(store->remove[k]);
     }
     sqlite3_close(store->db);
+    g_free(store->reserve_path);
     g_free(store);
 }
 
@@ -167,8 +219,11 @@ bool store_begin(Store *store, GError **error)
 
 bool store_commit(Store *store, GError **error)
 {
-    if (store_exec(store, "COMMIT;", error))
+    if (store_exec(store, "COMMIT;", error)) {
+        if (!store->reserve_held && store->reserve_path)
+            reserve_take(store);
         return true;
+    }
     store_rollback(store);
     return false;
 }

@@ -23,6 +23,14 @@ bool store_begin(Store *store, GError **error);
 bool store_commit(Store *store, GError **error);
 void store_rollback(Store *store);
 
+/* In WAL mode even a DELETE needs room to write, yet deleting is how a user
+ * frees a full disk. So the store keeps a little room aside (a file next to
+ * the database, taken again after a commit once there is room): after a
+ * failure because the file system is full, this gives it up and returns
+ * true, and the caller may retry a deletion once. False: no reserve, or the
+ * failure was not a full file system. */
+bool store_use_reserve(Store *store);
+
 /* Inserts or updates one object, with its join-table lists. */
 bool store_save(Store *store, const CirObject *obj, GError **error);
 bool store_delete(Store *store, const CirObject *obj, GError **error);
