@@ -311,6 +311,24 @@ static char *qemu_trace(void)
     return text;
 }
 
+static gboolean is_null(gpointer data)
+{
+    return *(gpointer *)data == NULL;
+}
+
+/* Close the display and wait for gvnc to let go of its connection (its
+ * coroutine ends in later idle callbacks): nothing may be left behind. */
+static void close_and_wait_for_release(CirrinaVncDisplay *display)
+{
+    gpointer conn = display->conn;
+
+    if (conn)
+        g_object_add_weak_pointer(conn, &conn);
+    cirrina_vnc_display_close(display);
+    g_assert_null(display->conn);
+    g_assert_true(wait_for(is_null, &conn, TIMEOUT_SECONDS));
+}
+
 /* ---- The display on QEMU ------------------------------------------------- */
 
 typedef struct {
@@ -376,11 +394,9 @@ static void fixture_setup(Fixture *f, gconstpointer data)
 
 static void fixture_teardown(Fixture *f, gconstpointer data)
 {
-    cirrina_vnc_display_close(f->self);
+    close_and_wait_for_release(f->self);
     g_assert_cmpint(f->disconnected, ==, 1);
     gtk_window_destroy(GTK_WINDOW(f->window));
-    /* Let gvnc's coroutine see the shutdown and let go of the connection. */
-    spin(200);
     g_ptr_array_unref(f->errors);
 }
 
@@ -685,17 +701,17 @@ static void test_close_before_start(void)
      * and (under LeakSanitizer) nothing left behind. */
     g_assert_true(cirrina_vnc_display_open_fd(CIRRINA_VNC_DISPLAY(display), qemu_connect()));
     g_assert_false(cirrina_vnc_display_open_fd(CIRRINA_VNC_DISPLAY(display), dup(0)));
-    cirrina_vnc_display_close(CIRRINA_VNC_DISPLAY(display));
+    close_and_wait_for_release(CIRRINA_VNC_DISPLAY(display));
     g_assert_cmpint(f.disconnected, ==, 1);
     g_assert_false(cirrina_vnc_display_get_connected(CIRRINA_VNC_DISPLAY(display)));
     g_object_unref(display);
-    spin(300);
 }
 
 static void test_server_gone(void)
 {
     Fixture f = {0};
     GtkWidget *display;
+    gpointer conn;
 
     qemu_start();
     f.errors = g_ptr_array_new_with_free_func(g_free);
@@ -707,17 +723,20 @@ static void test_server_gone(void)
     g_assert_true(cirrina_vnc_display_open_fd(f.self, qemu_connect()));
     g_assert_true(wait_for(is_connected, &f, TIMEOUT_SECONDS));
 
-    /* The VM goes away: the display says so and lets go of the picture. */
+    /* The VM goes away: the display says so and lets go of the picture and
+     * the connection. */
+    conn = f.self->conn;
+    g_object_add_weak_pointer(conn, &conn);
     qemu_stop();
     g_assert_true(wait_for(is_disconnected, &f, TIMEOUT_SECONDS));
     g_assert_cmpint(f.disconnected, ==, 1);
     g_assert_false(cirrina_vnc_display_get_connected(f.self));
     g_assert_null(cirrina_vnc_display_get_texture(f.self));
+    g_assert_true(wait_for(is_null, &conn, TIMEOUT_SECONDS));
     cirrina_vnc_display_close(f.self);
     g_assert_cmpint(f.disconnected, ==, 1);
     g_object_unref(display);
     g_ptr_array_unref(f.errors);
-    spin(200);
 }
 
 int main(int argc, char **argv)
