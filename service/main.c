@@ -161,6 +161,10 @@ int main(int argc, char **argv)
      * and clones cancelled (their partial files removed). */
     jobs_free(jobs);
     lifecycle_free(lifecycle);
+    /* Calls waiting for polkit too, while the bus is open: their messages
+     * must not outlive it. */
+    g_clear_pointer(&auth, auth_free);
+    d.auth = NULL;
     /* The bus's slots point into the vtables: close it before freeing them. */
     sd_bus_flush_close_unref(d.bus);
     bus_objects_finish();
