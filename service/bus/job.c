@@ -159,13 +159,17 @@ typedef struct {
     Daemon *d;
     sd_bus_message *m;
     char *sender;
-    sd_bus_slot *slot; /* asking the bus whether the caller is still there */
+    sd_bus_slot *slot;  /* asking the bus whether the caller is still there */
+    sd_bus_slot *watch; /* open-ended imports: the caller leaving the bus ... */
+    sd_bus_slot *probe; /* ... or having left before the watch was in place */
     Job *job;
 } PendingCall;
 
 static void pending_free(PendingCall *p)
 {
     sd_bus_slot_unref(p->slot);
+    sd_bus_slot_unref(p->watch);
+    sd_bus_slot_unref(p->probe);
     sd_bus_message_unref(p->m);
     g_free(p->sender);
     g_free(p);
@@ -235,6 +239,65 @@ static const JobCallbacks call_callbacks = {
     .done = call_done,
 };
 
+/* An open-ended import whose caller has left could never be kept (see
+ * call_copied): it is cancelled at once rather than when its writer, who
+ * may live on, closes the pipe. Once the data is in, the check that
+ * call_copied started ends it instead. */
+static void caller_left(PendingCall *p)
+{
+    if (p->slot)
+        return;
+    g_message("Job %u: the caller %s left the bus; the import of '%s' could not be kept, so it "
+              "is cancelled",
+              job_id(p->job), p->sender, job_target(p->job));
+    job_cancel(p->job);
+}
+
+static int caller_gone_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+    const char *name, *old_owner, *new_owner;
+
+    if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) >= 0 && !new_owner[0])
+        caller_left(userdata);
+    return 0;
+}
+
+static int caller_probed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+    PendingCall *p = userdata;
+
+    p->probe = sd_bus_slot_unref(p->probe);
+    if (sd_bus_message_is_method_error(reply, NULL))
+        caller_left(p);
+    return 0;
+}
+
+static int watch_installed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+    PendingCall *p = userdata;
+
+    if (sd_bus_message_is_method_error(reply, NULL) ||
+        sd_bus_call_method_async(p->d->bus, &p->probe, "org.freedesktop.DBus",
+                                 "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
+                                 caller_probed, p, "s", p->sender) < 0)
+        g_debug("Job %u: cannot watch its caller %s", job_id(p->job), p->sender);
+    return 0;
+}
+
+static void watch_caller(PendingCall *p)
+{
+    g_autofree char *match =
+        g_strdup_printf("type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                        "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'",
+                        p->sender);
+    int r =
+        sd_bus_add_match_async(p->d->bus, &p->watch, match, caller_gone_signal, watch_installed, p);
+
+    if (r < 0)
+        g_debug("Job %u: cannot watch its caller %s: %s", job_id(p->job), p->sender,
+                g_strerror(-r));
+}
+
 static PendingCall *pending_new(Daemon *d, sd_bus_message *m)
 {
     PendingCall *p = g_new0(PendingCall, 1);
@@ -271,6 +334,9 @@ int bus_job_import(Daemon *d, sd_bus_message *m, ObjectKind kind, const char *na
         pending_free(p);
         return bus_error_from_gerror(error, gerror);
     }
+    p->job = job;
+    if (job_is_open_ended(job) && p->sender)
+        watch_caller(p);
     return 1;
 }
 
