@@ -1594,7 +1594,8 @@ class PolkitAgent:
     dialog): registered by root for one caller process, it records every
     BeginAuthentication and answers it at once: respond='cancel' dismisses
     the dialog; 'root' tells polkit that the user authenticated as root
-    (AuthenticationAgentResponse2, which only root may call).
+    (AuthenticationAgentResponse2, which only root may call); 'hold' leaves
+    the dialog open (the caller's call waits) until release().
 
         agent = h.agent('root')
         go = h.path('go')
@@ -1613,6 +1614,7 @@ class PolkitAgent:
         self.h = harness
         self.respond = respond
         self.requests = []
+        self.held = []   # the failure callbacks of the requests left open
         self.conn = dbus.bus.BusConnection(harness.address, mainloop=_mainloop())
         agent = self
 
@@ -1622,7 +1624,9 @@ class PolkitAgent:
             def BeginAuthentication(self, action_id, message, icon_name, details, cookie,
                                     identities, ok, fail):
                 agent.requests.append((str(action_id), unwrap(details), unwrap(identities)))
-                if agent.respond == 'root':
+                if agent.respond == 'hold':
+                    agent.held.append(fail)
+                elif agent.respond == 'root':
                     # What polkit-agent-helper-1 reports after a good root
                     # password (the uid-less AuthenticationAgentResponse:
                     # the agent's creator is not the subject's user here).
@@ -1664,6 +1668,14 @@ class PolkitAgent:
             caller.proc.kill()
             raise HarnessError('the caller did not finish while the test agent served')
         return caller.result()
+
+    def release(self):
+        """Dismisses the dialogs left open by respond='hold'."""
+        held, self.held = self.held, []
+        for fail in held:
+            fail(dbus.exceptions.DBusException(
+                'The test agent dismissed the dialog',
+                name='org.freedesktop.PolicyKit1.Error.Cancelled'))
 
     def close(self):
         try:
