@@ -254,8 +254,7 @@ void cirrina_serial_terminal_attach(CirrinaSerialTerminal *self, int fd)
     g_autoptr(GSocket) socket = g_socket_new_from_fd(fd, &error);
     if (!socket) {
         close(fd);
-        g_autofree char *message = g_strdup_printf("Cannot use the console: %s", error->message);
-        g_signal_emit(self, signals[SIGNAL_ERROR], 0, message);
+        g_signal_emit(self, signals[SIGNAL_ERROR], 0, error);
         g_object_notify_by_pspec(G_OBJECT(self), props[PROP_ATTACHED]);
         return;
     }
@@ -306,18 +305,18 @@ static void on_opened(GObject *source, GAsyncResult *result, gpointer data)
         /* Stopped again before the call arrived: the next start retries. */
         if (!vm_running(self))
             return;
-        g_autofree char *why = cirrina_client_describe_error(error);
-        g_autofree char *message = g_strdup_printf("Cannot open the serial console %s: %s",
-                                                   self->port, why ? why : error->message);
-        g_signal_emit(self, signals[SIGNAL_ERROR], 0, message);
+        g_signal_emit(self, signals[SIGNAL_ERROR], 0, error);
         return;
     }
     gint32 handle = -1;
     g_variant_get(reply, "(h)", &handle);
-    int fd = fds ? g_unix_fd_list_get(fds, handle, &error) : -1;
+    int fd = -1;
+    if (fds)
+        fd = g_unix_fd_list_get(fds, handle, &error);
+    else
+        g_set_error(&error, G_IO_ERROR, G_IO_ERROR_FAILED, "cirrinad sent no socket");
     if (fd < 0) {
-        g_signal_emit(self, signals[SIGNAL_ERROR], 0,
-                      "Cannot open the serial console: the daemon sent no socket");
+        g_signal_emit(self, signals[SIGNAL_ERROR], 0, error);
         return;
     }
     cirrina_serial_terminal_attach(self, fd);
@@ -483,9 +482,9 @@ static void cirrina_serial_terminal_class_init(CirrinaSerialTerminalClass *klass
     signals[SIGNAL_DISCONNECTED] =
         g_signal_new("disconnected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                      NULL, G_TYPE_NONE, 0);
-    /* A sentence for the user: opening the console failed. */
+    /* Opening the console failed (the GError, for cirrina_window_show_error). */
     signals[SIGNAL_ERROR] = g_signal_new("error", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
-                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
 
     gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BOX_LAYOUT);
     gtk_widget_class_set_css_name(widget_class, "cirrina-serial-terminal");

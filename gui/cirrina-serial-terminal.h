@@ -11,7 +11,8 @@
  *  - cirrina_serial_terminal_follow(): a VM object and a port; the terminal
  *    opens the console itself (with History, so the boot output that came
  *    before is shown) whenever the VM runs, and reattaches after the VM or
- *    the daemon restarts. Errors go to "error" (the page shows them).
+ *    the daemon restarts. Failures to open go to "error" (a GError; the page
+ *    shows it).
  *
  * On reattaching, output that repeats what the terminal already shows (the
  * History replay of the previous run's end) is skipped.
