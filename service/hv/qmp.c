@@ -142,6 +142,12 @@ char *qmp_quote(const char *s)
     GString *q = g_string_new("\"");
 
     for (; *s; s++) {
+        /* JSON wants control characters escaped; a raw newline would also
+         * end the command line early and start another. */
+        if ((unsigned char)*s < 0x20) {
+            g_string_append_printf(q, "\\u%04x", (unsigned char)*s);
+            continue;
+        }
         if (*s == '"' || *s == '\\')
             g_string_append_c(q, '\\');
         g_string_append_c(q, *s);
