@@ -49,9 +49,11 @@ static void qmp_take_lines(QmpCall *call)
             call->answered++;
         } else if (strstr(line, "\"error\"")) {
             call->answered++;
+            /* The message goes into D-Bus errors, which must be UTF-8. */
+            g_autofree char *shown = g_utf8_make_valid(line, -1);
             if (!call->failure)
                 call->failure = g_error_new(CIRRINA_ERROR, CIRRINA_ERROR_FAILED,
-                                            "QEMU refused a command: %s", line);
+                                            "QEMU refused a command: %s", shown);
         }
     }
 }
