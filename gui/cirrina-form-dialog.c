@@ -24,7 +24,9 @@ static void update_sensitivity(CirrinaFormDialog *self)
 {
     gtk_widget_set_sensitive(GTK_WIDGET(self->apply_button), self->action_sensitive && !self->busy);
     gtk_widget_set_sensitive(GTK_WIDGET(self->cancel_button), !self->busy);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->list), !self->busy);
+    /* The rows stay sensitive: taking the focused entry's sensitivity
+     * away while the user is in it upsets GtkText's focus tracking, and
+     * what is typed meanwhile is simply read at the next attempt. */
 }
 
 static void on_apply_clicked(CirrinaFormDialog *self)

@@ -29,7 +29,7 @@ void cirrina_form_dialog_set_destructive(CirrinaFormDialog *self, gboolean destr
 void cirrina_form_dialog_set_action_label(CirrinaFormDialog *self, const char *label);
 void cirrina_form_dialog_set_action_sensitive(CirrinaFormDialog *self, gboolean sensitive);
 
-/* Busy: the form and its buttons are insensitive and a spinner turns. */
+/* Busy: the buttons are insensitive and a spinner turns. */
 void cirrina_form_dialog_set_busy(CirrinaFormDialog *self, gboolean busy);
 gboolean cirrina_form_dialog_get_busy(CirrinaFormDialog *self);
 

@@ -10,11 +10,30 @@
 #include <gio/gunixoutputstream.h>
 #include <glib-unix.h>
 
-/* Big enough that the main loop is not woken for every few kilobytes, small
- * enough that progress moves smoothly and little memory is used. */
+/* What the pump reads and writes at a time: a pipe's worth (the pipe is
+ * enlarged to this where the system allows). */
 #define CHUNK_SIZE (1024 * 1024)
-/* Progress notifications at most this often (µs). */
-#define NOTIFY_INTERVAL (100 * 1000)
+/* Progress notifications this often (ms) while the data flows. */
+#define PROGRESS_INTERVAL 100
+
+/* The copy from the file into the pipe, run in a worker thread: the main
+ * loop may be busy drawing (a software-rendered frame takes tens of ms)
+ * and the daemon must not wait for it. Shared with the main thread: done,
+ * under lock. */
+typedef struct {
+    GInputStream *input;
+    GOutputStream *output; /* the pipe's write end, non-blocking */
+    GMutex lock;
+    guint64 done;
+} Pump;
+
+static void pump_free(Pump *pump)
+{
+    g_object_unref(pump->input);
+    g_object_unref(pump->output);
+    g_mutex_clear(&pump->lock);
+    g_free(pump);
+}
 
 struct _CirrinaImport {
     GObject parent_instance;
@@ -28,15 +47,14 @@ struct _CirrinaImport {
     CirrinaImportState state;
     guint64 bytes_done;
     guint64 bytes_total;
-    gint64 last_notify;
     gboolean started;
     gboolean call_sent;
     gboolean finished;
 
-    GCancellable *io_cancellable; /* reading the file, writing the pipe */
-    GInputStream *input;
-    GOutputStream *output; /* the pipe's write end; NULL once closed */
-    GBytes *chunk;         /* being written */
+    GCancellable *io_cancellable; /* the pump */
+    GInputStream *input;          /* until the pump takes it */
+    Pump *pump;                   /* while it runs */
+    guint progress_timer;
 
     char *object_path;
     GError *error;
@@ -75,15 +93,15 @@ static void set_state(CirrinaImport *self, CirrinaImportState state)
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_STATE]);
 }
 
-static void notify_progress(CirrinaImport *self, gboolean force)
+static void notify_progress(CirrinaImport *self)
 {
-    gint64 now = g_get_monotonic_time();
-
-    if (!force && now - self->last_notify < NOTIFY_INTERVAL)
-        return;
-    self->last_notify = now;
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_BYTES_DONE]);
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_FRACTION]);
+}
+
+static void stop_progress_timer(CirrinaImport *self)
+{
+    g_clear_handle_id(&self->progress_timer, g_source_remove);
 }
 
 static void finish(CirrinaImport *self, CirrinaImportState state)
@@ -93,7 +111,8 @@ static void finish(CirrinaImport *self, CirrinaImportState state)
     self->finished = TRUE;
     /* Whatever still reads or writes has no more purpose. */
     g_cancellable_cancel(self->io_cancellable);
-    notify_progress(self, TRUE);
+    stop_progress_timer(self);
+    notify_progress(self);
     set_state(self, state);
     g_signal_emit(self, signals[SIGNAL_FINISHED], 0);
 }
@@ -107,73 +126,96 @@ static void fail(CirrinaImport *self, GError *error)
     finish(self, CIRRINA_IMPORT_STATE_FAILED);
 }
 
-/* Closing the write end tells the daemon the data ended: complete after
- * the last chunk, short (so the import fails) after a cancel. */
-static void close_output(CirrinaImport *self)
+static void take_progress(CirrinaImport *self)
 {
-    if (self->output == NULL)
-        return;
-    g_output_stream_close(self->output, NULL, NULL);
-    g_clear_object(&self->output);
+    guint64 done;
+
+    g_mutex_lock(&self->pump->lock);
+    done = self->pump->done;
+    g_mutex_unlock(&self->pump->lock);
+    if (done != self->bytes_done) {
+        self->bytes_done = done;
+        notify_progress(self);
+    }
 }
 
-static void read_next(CirrinaImport *self);
-
-static void on_written(GObject *source, GAsyncResult *result, gpointer user_data)
+static gboolean on_progress_timer(gpointer user_data)
 {
-    g_autoptr(CirrinaImport) self = user_data;
-    g_autoptr(GError) error = NULL;
-    gsize written = 0;
+    CirrinaImport *self = user_data;
 
-    g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), result, &written, &error);
-    g_clear_pointer(&self->chunk, g_bytes_unref);
-    self->bytes_done += written;
-    if (error != NULL || g_cancellable_is_cancelled(self->io_cancellable)) {
-        /* Cancelled, or the daemon stopped reading (a broken pipe): its
-         * answer to the call tells why. */
-        close_output(self);
-        return;
-    }
-    notify_progress(self, FALSE);
-    read_next(self);
+    if (self->pump != NULL)
+        take_progress(self);
+    return G_SOURCE_CONTINUE;
 }
 
-static void on_read(GObject *source, GAsyncResult *result, gpointer user_data)
+/* In the worker: file -> pipe until the end, an error or the cancel;
+ * always closes the pipe, which tells the daemon the data ended (short
+ * after an error or a cancel, so that the import fails). */
+static void pump_run(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-    g_autoptr(CirrinaImport) self = user_data;
+    Pump *pump = task_data;
+    g_autofree guint8 *buffer = g_malloc(CHUNK_SIZE);
     g_autoptr(GError) error = NULL;
-    g_autoptr(GBytes) bytes =
-        g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), result, &error);
 
-    if (g_cancellable_is_cancelled(self->io_cancellable)) {
-        close_output(self);
-        return;
+    for (;;) {
+        gssize n = g_input_stream_read(pump->input, buffer, CHUNK_SIZE, cancellable, &error);
+        gsize written = 0;
+
+        if (n <= 0)
+            break;
+        /* The stream polls the pipe and the cancellable: a daemon that
+         * stops reading cannot hold the thread past a cancel. */
+        gboolean ok = g_output_stream_write_all(pump->output, buffer, (gsize)n, &written,
+                                                cancellable, &error);
+        g_mutex_lock(&pump->lock);
+        pump->done += written;
+        g_mutex_unlock(&pump->lock);
+        if (!ok)
+            break;
     }
-    if (bytes == NULL) {
-        /* The daemon sees the data end short and fails the import; the
-         * user learns why from here. */
-        g_prefix_error(&error, "Could not read %s: ", g_file_peek_path(self->file));
-        close_output(self);
-        fail(self, g_steal_pointer(&error));
-        return;
-    }
-    if (g_bytes_get_size(bytes) == 0) {
-        close_output(self);
-        notify_progress(self, TRUE);
+    g_output_stream_close(pump->output, NULL, NULL);
+    if (error != NULL)
+        g_task_return_error(task, g_steal_pointer(&error));
+    else
+        g_task_return_boolean(task, TRUE);
+}
+
+static void on_pump_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    CirrinaImport *self = CIRRINA_IMPORT(source);
+    g_autoptr(GError) error = NULL;
+    gboolean complete = g_task_propagate_boolean(G_TASK(result), &error);
+
+    take_progress(self);
+    self->pump = NULL; /* the task frees it */
+    stop_progress_timer(self);
+    if (complete) {
         if (self->state == CIRRINA_IMPORT_STATE_RUNNING)
             set_state(self, CIRRINA_IMPORT_STATE_FINISHING);
         return;
     }
-    self->chunk = g_steal_pointer(&bytes);
-    g_output_stream_write_all_async(self->output, g_bytes_get_data(self->chunk, NULL),
-                                    g_bytes_get_size(self->chunk), G_PRIORITY_DEFAULT,
-                                    self->io_cancellable, on_written, g_object_ref(self));
+    /* Cancelled, or the daemon stopped reading (a broken pipe): the
+     * answer to the call tells the outcome. A file we could not read is
+     * ours to explain; the daemon then fails the short import. */
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+        g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) || self->finished)
+        return;
+    g_prefix_error(&error, "Could not read %s: ", g_file_peek_path(self->file));
+    fail(self, g_steal_pointer(&error));
 }
 
-static void read_next(CirrinaImport *self)
+static void start_pump(CirrinaImport *self, GOutputStream *output)
 {
-    g_input_stream_read_bytes_async(self->input, CHUNK_SIZE, G_PRIORITY_DEFAULT,
-                                    self->io_cancellable, on_read, g_object_ref(self));
+    g_autoptr(GTask) task = g_task_new(self, self->io_cancellable, on_pump_done, NULL);
+    Pump *pump = g_new0(Pump, 1);
+
+    pump->input = g_steal_pointer(&self->input);
+    pump->output = output;
+    g_mutex_init(&pump->lock);
+    self->pump = pump;
+    g_task_set_task_data(task, pump, (GDestroyNotify)pump_free);
+    g_task_run_in_thread(task, pump_run);
+    self->progress_timer = g_timeout_add(PROGRESS_INTERVAL, on_progress_timer, self);
 }
 
 static void on_reply(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -223,6 +265,7 @@ static void start_call(CirrinaImport *self)
 {
     g_autoptr(GUnixFDList) fd_list = g_unix_fd_list_new();
     g_autoptr(GError) error = NULL;
+    GOutputStream *output;
     int fds[2];
 
     if (!g_unix_open_pipe(fds, FD_CLOEXEC, &error)) {
@@ -233,8 +276,8 @@ static void start_call(CirrinaImport *self)
     /* A larger pipe: fewer wake-ups on both sides. Best effort. */
     (void)fcntl(fds[1], F_SETPIPE_SZ, CHUNK_SIZE);
 #endif
-    /* Non-blocking, so that GIO writes it from the main loop when it has
-     * room instead of blocking a thread. */
+    /* Non-blocking, so that the pump's writes wait in poll() together with
+     * the cancellable: a cancel always gets through. */
     if (!g_unix_set_fd_nonblocking(fds[1], TRUE, &error) ||
         g_unix_fd_list_append(fd_list, fds[0], &error) < 0) {
         close(fds[0]);
@@ -243,11 +286,11 @@ static void start_call(CirrinaImport *self)
         return;
     }
     close(fds[0]); /* the list holds its own copy */
-    self->output = g_unix_output_stream_new(fds[1], TRUE);
+    output = g_unix_output_stream_new(fds[1], TRUE);
 
     CirrinaManager *manager = cirrina_client_get_manager(self->client);
     if (manager == NULL) {
-        close_output(self);
+        g_object_unref(output);
         fail(self, g_error_new(G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "Not connected to cirrinad"));
         return;
     }
@@ -257,7 +300,7 @@ static void start_call(CirrinaImport *self)
     cirrina_proxy_call_with_fds(manager, method_name(self->kind),
                                 g_variant_new("(sh@a{sv})", self->name, 0, call_options(self)),
                                 fd_list, NULL, on_reply, g_object_ref(self));
-    read_next(self);
+    start_pump(self, output);
 }
 
 static void on_info(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -282,7 +325,7 @@ static void on_info(GObject *source, GAsyncResult *result, gpointer user_data)
     }
     self->bytes_total = (guint64)g_file_info_get_size(info);
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_BYTES_TOTAL]);
-    notify_progress(self, TRUE);
+    notify_progress(self);
     start_call(self);
 }
 
@@ -361,8 +404,7 @@ void cirrina_import_cancel(CirrinaImport *self)
         finish(self, CIRRINA_IMPORT_STATE_CANCELLED);
         return;
     }
-    /* Stops reading and writing; the pending operation's callback closes
-     * the pipe (a stream cannot be closed while an operation is pending). */
+    /* Stops the pump, which closes the pipe. */
     g_cancellable_cancel(self->io_cancellable);
     if (!self->call_sent)
         return; /* on_opened/on_info end it */
@@ -483,7 +525,7 @@ static void cirrina_import_dispose(GObject *object)
     CirrinaImport *self = CIRRINA_IMPORT(object);
 
     g_cancellable_cancel(self->io_cancellable);
-    close_output(self);
+    stop_progress_timer(self);
     g_clear_object(&self->input);
     g_clear_object(&self->client);
     G_OBJECT_CLASS(cirrina_import_parent_class)->dispose(object);
@@ -496,7 +538,6 @@ static void cirrina_import_finalize(GObject *object)
     g_clear_object(&self->io_cancellable);
     g_clear_object(&self->file);
     g_clear_pointer(&self->options, g_variant_unref);
-    g_clear_pointer(&self->chunk, g_bytes_unref);
     g_free(self->name);
     g_free(self->object_path);
     g_clear_error(&self->error);

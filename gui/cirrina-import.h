@@ -1,8 +1,8 @@
 /* CirrinaImport: a local file streamed into Manager.ImportDisk/ImportISO.
  *
  * The daemon reads the data from a pipe whose other end this object fills
- * from the file, chunk by chunk, without blocking the main loop (the file
- * is read in GIO's worker threads, the pipe written when it has room). The
+ * from the file in a worker thread, so that neither the main loop waits for
+ * the copy nor the copy for the main loop (which may be busy drawing). The
  * pipe, not the file's own fd, because (a) the bytes written give the
  * progress from the first moment, before the daemon's Job appears, and (b)
  * a daemon that cannot open the user's file (another user's system daemon,
@@ -14,7 +14,7 @@
  * the daemon keeps nothing. The state then ends at CANCELLED.
  *
  * Properties "bytes-done", "bytes-total", "fraction" and "state" notify on
- * the main loop (progress at most about 10 times a second); "finished" is
+ * the main loop (progress 10 times a second while data flows); "finished" is
  * emitted once, when the daemon has answered. */
 #pragma once
 

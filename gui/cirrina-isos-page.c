@@ -535,6 +535,9 @@ static void cirrina_isos_page_dispose(GObject *object)
         gtk_list_box_bind_model(self->list_box, NULL, NULL, NULL, NULL);
     if (self->progress_list != NULL)
         gtk_list_box_bind_model(self->progress_list, NULL, NULL, NULL, NULL);
+    /* The template's stack is the bin's child: the bin lets go of it first,
+     * else both unparent it (the second time after it is freed). */
+    adw_bin_set_child(ADW_BIN(self), NULL);
     gtk_widget_dispose_template(GTK_WIDGET(self), CIRRINA_TYPE_ISOS_PAGE);
     g_clear_object(&self->jobs);
     g_clear_object(&self->isos);

@@ -296,8 +296,6 @@ static CirrinaFormDialog *open_form(CirrinaSwitchesPage *self, CirrinaSwitch *sw
         gtk_string_list_append(form->uplinks, current_uplink);
         adw_combo_row_set_selected(form->uplink, 1);
     }
-    adw_action_row_set_subtitle(ADW_ACTION_ROW(form->uplink),
-                                "The host interface that connects the switch to the network");
     cirrina_form_dialog_add(form->dialog, GTK_WIDGET(form->uplink));
     cirrina_proxy_call(manager, "GetHostInterfaces", NULL, NULL, on_host_interfaces,
                        g_object_ref(form->dialog));
@@ -485,6 +483,9 @@ static void cirrina_switches_page_dispose(GObject *object)
 
     if (self->list_box != NULL)
         gtk_list_box_bind_model(self->list_box, NULL, NULL, NULL, NULL);
+    /* The template's stack is the bin's child: the bin lets go of it first,
+     * else both unparent it (the second time after it is freed). */
+    adw_bin_set_child(ADW_BIN(self), NULL);
     gtk_widget_dispose_template(GTK_WIDGET(self), CIRRINA_TYPE_SWITCHES_PAGE);
     g_clear_object(&self->switches);
     g_clear_object(&self->client);
