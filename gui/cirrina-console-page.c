@@ -9,11 +9,14 @@
 #include "cirrina-window.h"
 
 /* After the display closed while the VM still runs (the daemon restarted
- * and took the VM back, or the VNC server restarted with a reset): try
- * again this often, this many times in a row. */
-#define REOPEN_DELAY_MS  1000
-#define REOPEN_MAX       10
-#define SERIAL_PORTS_MAX 4
+ * and took the VM back, or the server turned us away): try again this
+ * often, this many times in a row. */
+#define REOPEN_DELAY_MS 1000
+#define REOPEN_MAX      10
+/* How long a display error waits to see whether the VM stopped (then it is
+ * no error: the server went with the VM). */
+#define DISPLAY_ERROR_SETTLE_MS 2000
+#define SERIAL_PORTS_MAX        4
 
 struct _CirrinaConsolePage {
     AdwBin parent_instance;
@@ -41,6 +44,9 @@ struct _CirrinaConsolePage {
     gboolean display_opening;
     guint display_reopen;
     guint display_reopen_count;
+    char *display_error; /* waiting for DISPLAY_ERROR_SETTLE_MS */
+    guint display_error_timeout;
+    gboolean display_error_shown; /* one message until the display works again */
 
     /* CirrinaSerialTerminal, one per port of the VM, in views. */
     GPtrArray *terminals;
@@ -155,6 +161,7 @@ static void on_display_connected(CirrinaVncDisplay *display, gpointer data)
     CirrinaConsolePage *self = data;
 
     self->display_reopen_count = 0;
+    self->display_error_shown = FALSE;
     update(self);
 }
 
@@ -169,15 +176,32 @@ static void on_display_disconnected(CirrinaVncDisplay *display, gpointer data)
     update(self);
 }
 
+static gboolean display_error_settled(gpointer data)
+{
+    CirrinaConsolePage *self = data;
+    g_autofree char *message = g_steal_pointer(&self->display_error);
+
+    self->display_error_timeout = 0;
+    if (vm_running(self) && !self->display_error_shown) {
+        self->display_error_shown = TRUE;
+        g_autoptr(GError) error = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, message);
+        show_error(self, "Display", error);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* A VM that stops takes its VNC server along, and its State may say so only
+ * after the connection broke: an error counts if the VM still runs a
+ * moment later. */
 static void on_display_error(CirrinaVncDisplay *display, const char *message, gpointer data)
 {
     CirrinaConsolePage *self = data;
 
-    /* A VM that stops takes its VNC server along: not worth a message. */
-    if (!vm_running(self))
+    if (!vm_running(self) || self->display_error)
         return;
-    g_autoptr(GError) error = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, message);
-    show_error(self, "Display", error);
+    self->display_error = g_strdup(message);
+    self->display_error_timeout =
+        g_timeout_add(DISPLAY_ERROR_SETTLE_MS, display_error_settled, self);
 }
 
 static void on_display_password(GObject *source, GAsyncResult *result, gpointer data)
@@ -211,6 +235,9 @@ static void on_display_auth(CirrinaVncDisplay *display, gpointer data)
 static void close_display(CirrinaConsolePage *self)
 {
     g_clear_handle_id(&self->display_reopen, g_source_remove);
+    g_clear_handle_id(&self->display_error_timeout, g_source_remove);
+    g_clear_pointer(&self->display_error, g_free);
+    self->display_error_shown = FALSE;
     self->display_opening = FALSE;
     self->display_reopen_count = 0;
     cirrina_vnc_display_close(self->display);
@@ -319,8 +346,10 @@ static void on_vm_notify(GObject *proxy, GParamSpec *pspec, gpointer data)
     if (g_str_equal(pspec->name, "serial-ports"))
         sync_terminals(self);
     if (g_str_equal(pspec->name, "state")) {
-        if (vm_running(self))
+        if (vm_running(self)) {
             self->display_reopen_count = 0;
+            self->display_error_shown = FALSE;
+        }
         update(self);
     } else if (g_str_equal(pspec->name, "display") || g_str_equal(pspec->name, "name")) {
         update(self);
@@ -650,6 +679,17 @@ static void enter_fullscreen(CirrinaConsolePage *self)
     if (GTK_IS_WINDOW(root)) {
         gtk_window_set_transient_for(window, GTK_WINDOW(root));
         gtk_window_set_destroy_with_parent(window, TRUE);
+        /* The monitor's size also where no window manager makes it
+         * fullscreen. */
+        GdkSurface *surface = gtk_native_get_surface(GTK_NATIVE(root));
+        GdkMonitor *monitor =
+            surface ? gdk_display_get_monitor_at_surface(gdk_surface_get_display(surface), surface)
+                    : NULL;
+        if (monitor) {
+            GdkRectangle area;
+            gdk_monitor_get_geometry(monitor, &area);
+            gtk_window_set_default_size(window, area.width, area.height);
+        }
     }
 
     GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);

@@ -4,8 +4,10 @@
  * guest's screen (the widget's texture is not one colour), the serial tab
  * shows the guest's marker and a command typed into the terminal gets its
  * answer, Ctrl+Alt+Del from the toolbar reboots the guest (its marker comes
- * again), screenshot and fullscreen, and after the VM is killed behind the
- * page's back and started again, both tabs connect by themselves.
+ * again), screenshot, fullscreen and the keyboard shortcuts; after the VM
+ * is killed behind the page's back and started again, both tabs connect by
+ * themselves; without a display and with two serial ports, the display tab
+ * says so and each port has its tab.
  *
  * Screenshots of the page go to <build>/tests/gui/screenshots/. */
 #include <glib/gstdio.h>
@@ -325,24 +327,82 @@ static void test_screenshot(void)
     g_rmdir(dir);
 }
 
+/* Presses a keyboard shortcut of widget ("F11", "<Control><Alt>g") the way
+ * GTK does on a key press, and checks it is seen before the focused widget:
+ * the display sends every key it gets to the VM. */
+static void press_shortcut(GtkWidget *widget, const char *accelerator)
+{
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(widget);
+    for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
+        g_autoptr(GtkEventController) controller = g_list_model_get_item(controllers, i);
+        if (!GTK_IS_SHORTCUT_CONTROLLER(controller))
+            continue;
+        for (guint j = 0; j < g_list_model_get_n_items(G_LIST_MODEL(controller)); j++) {
+            g_autoptr(GtkShortcut) shortcut = g_list_model_get_item(G_LIST_MODEL(controller), j);
+            g_autofree char *trigger =
+                gtk_shortcut_trigger_to_string(gtk_shortcut_get_trigger(shortcut));
+            if (!g_str_equal(trigger, accelerator))
+                continue;
+            g_assert_cmpint(gtk_event_controller_get_propagation_phase(controller), ==,
+                            GTK_PHASE_CAPTURE);
+            g_assert_true(gtk_shortcut_action_activate(gtk_shortcut_get_action(shortcut), 0, widget,
+                                                       gtk_shortcut_get_arguments(shortcut)));
+            return;
+        }
+    }
+    g_error("%s has no shortcut %s", G_OBJECT_TYPE_NAME(widget), accelerator);
+}
+
+static gboolean fullscreen_shown(void)
+{
+    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(display()));
+    return GTK_IS_WINDOW(root) && root != GTK_ROOT(t.window) &&
+           gtk_widget_get_mapped(GTK_WIDGET(display()));
+}
+
+static gboolean in_window(void)
+{
+    return gtk_widget_get_root(GTK_WIDGET(display())) == GTK_ROOT(t.window) &&
+           gtk_widget_get_mapped(GTK_WIDGET(display()));
+}
+
 static void test_fullscreen(void)
 {
-    GtkWidget *widget = GTK_WIDGET(display());
-    g_assert_true(gtk_widget_get_root(widget) == GTK_ROOT(t.window));
+    g_assert_true(in_window());
+    /* The toolbar's button in, F11 out. */
     gui_test_click(button("Show the display fullscreen"));
-    GtkRoot *root = gtk_widget_get_root(widget);
-    g_assert_true(GTK_IS_WINDOW(root) && root != GTK_ROOT(t.window));
-    GUI_TEST_WAIT_UNTIL(gtk_widget_get_mapped(widget), "the fullscreen display is shown");
-    /* Ctrl+Alt+G takes the keyboard from the display: to the bar at the
-     * top, whose button leaves fullscreen. */
-    gtk_widget_activate_action(GTK_WIDGET(t.page), "console.release-keyboard", NULL);
+    GUI_TEST_WAIT_UNTIL(fullscreen_shown(), "the display alone in a fullscreen window");
+    g_assert_true(display_has_picture(NULL));
+    gui_test_run_for(300);
+    gui_test_screenshot(GTK_WIDGET(gtk_widget_get_root(GTK_WIDGET(display()))),
+                        "console-fullscreen");
+    press_shortcut(GTK_WIDGET(gtk_widget_get_root(GTK_WIDGET(display()))), "F11");
+    GUI_TEST_WAIT_UNTIL(in_window(), "the display back in the window");
+
+    /* F11 in; Ctrl+Alt+G takes the keyboard from the display to the bar
+     * at the top, whose button leaves. */
+    press_shortcut(GTK_WIDGET(t.page), "F11");
+    GUI_TEST_WAIT_UNTIL(fullscreen_shown(), "the display alone in a fullscreen window");
+    GtkWidget *root = GTK_WIDGET(gtk_widget_get_root(GTK_WIDGET(display())));
+    press_shortcut(root, "<Control><Alt>g");
     GtkWidget *leave = NULL;
-    GUI_TEST_WAIT_UNTIL((leave = gui_test_find_widget(GTK_WIDGET(root), GTK_TYPE_BUTTON,
-                                                      "Leave Fullscreen (F11)")) != NULL,
-                        "the fullscreen bar shows");
+    GUI_TEST_WAIT_UNTIL(
+        (leave = gui_test_find_widget(root, GTK_TYPE_BUTTON, "Leave Fullscreen (F11)")) != NULL,
+        "the fullscreen bar shows");
+    g_assert_true(gtk_widget_has_focus(leave));
     gui_test_click(leave);
-    g_assert_true(gtk_widget_get_root(widget) == GTK_ROOT(t.window));
-    GUI_TEST_WAIT_UNTIL(gtk_widget_get_mapped(widget), "the display is back in the window");
+    GUI_TEST_WAIT_UNTIL(in_window(), "the display back in the window");
+}
+
+/* In the window, Ctrl+Alt+G moves the keyboard from the display to the
+ * toolbar. */
+static void test_release_keyboard(void)
+{
+    g_assert_true(gtk_widget_grab_focus(GTK_WIDGET(display())));
+    press_shortcut(GTK_WIDGET(t.page), "<Control><Alt>g");
+    GtkWidget *focus = gtk_window_get_focus(GTK_WINDOW(t.window));
+    g_assert_nonnull(focus);
+    g_assert_true(focus == button("Ctrl+Alt+Del"));
 }
 
 static void test_scale_to_fit(void)
@@ -375,6 +435,33 @@ static void test_reconnects_after_restart(void)
     call_vm("Kill");
 }
 
+static gboolean terminal_attached(gconstpointer port)
+{
+    CirrinaSerialTerminal *terminal = cirrina_console_page_get_serial_terminal(t.page, port);
+    return terminal && cirrina_serial_terminal_get_attached(terminal);
+}
+
+/* Without a display and with two serial ports: the display tab says so,
+ * and there is a tab per port, each connected. */
+static void test_no_display_two_ports(void)
+{
+    GUI_TEST_WAIT_UNTIL(label_shown("The VM Is Not Running"), "the page says the VM stopped");
+    g_autoptr(GVariant) reply =
+        gui_test_call(t.vm_path, VM_INTERFACE, "Update",
+                      g_variant_new_parsed("({'Display': <'none'>, 'SerialPorts': <uint32 2>},)"));
+    GUI_TEST_WAIT_UNTIL(cirrina_console_page_get_serial_terminal(t.page, "com2") != NULL,
+                        "a tab for the second port");
+    call_vm("Start");
+    wait_for(terminal_attached, "com1", BOOT_TIMEOUT, "the first port connects");
+    wait_for(terminal_attached, "com2", BOOT_TIMEOUT, "the second port connects");
+    cirrina_console_page_show_view(t.page, "display");
+    GUI_TEST_WAIT_UNTIL(label_shown("No Display"), "the display tab says there is none");
+    g_assert_false(gtk_widget_get_mapped(GTK_WIDGET(display())));
+    GUI_TEST_WAIT_UNTIL(label_shown("Serial 2"), "the second port's tab");
+    assert_no_error_shown();
+    call_vm("Kill");
+}
+
 int main(int argc, char **argv)
 {
     gui_test_init(&argc, &argv);
@@ -394,8 +481,10 @@ int main(int argc, char **argv)
     g_test_add_func("/console/ctrl-alt-del", test_ctrl_alt_del);
     g_test_add_func("/console/screenshot", test_screenshot);
     g_test_add_func("/console/fullscreen", test_fullscreen);
+    g_test_add_func("/console/release-keyboard", test_release_keyboard);
     g_test_add_func("/console/scale-to-fit", test_scale_to_fit);
     g_test_add_func("/console/reconnects-after-restart", test_reconnects_after_restart);
+    g_test_add_func("/console/no-display-two-ports", test_no_display_two_ports);
     int status = g_test_run();
 
     gui_test_delete_all_vms();
