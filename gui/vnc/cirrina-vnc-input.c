@@ -195,6 +195,7 @@ static gboolean on_pointer_event(GtkEventControllerLegacy *controller, GdkEvent 
     CirrinaVncDisplay *self = data;
     GdkEventType type = gdk_event_get_event_type(event);
     guint button;
+    double x, y;
 
     if (type == GDK_BUTTON_PRESS)
         gtk_widget_grab_focus(GTK_WIDGET(self));
@@ -221,7 +222,9 @@ static gboolean on_pointer_event(GtkEventControllerLegacy *controller, GdkEvent 
                                      self->pointer_y);
         return TRUE;
     case GDK_SCROLL:
-        if (move_pointer(self, event))
+        /* GTK 4.8 on X11 gives wheel events no position: the pointer is
+         * where the last motion left it. */
+        if (!gdk_event_get_position(event, &x, &y) || move_pointer(self, event))
             scroll(self, event);
         return TRUE;
     default:

@@ -83,14 +83,21 @@ const char *fuzz_tmp_dir(void)
     return tmp_dir;
 }
 
+/* The sanitizers' report goes where libFuzzer keeps it when it silences
+ * the harness's stderr (-close_fd_mask=2). */
+void __sanitizer_report_error_summary(const char *summary) __attribute__((weak));
+
 void fuzz_fail(const char *file, int line, const char *cond, const char *format, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "%s:%d: invariant '%s' does not hold: ", file, line, cond);
     va_start(ap, format);
-    vfprintf(stderr, format, ap);
+    g_autofree char *what = g_strdup_vprintf(format, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    g_autofree char *message =
+        g_strdup_printf("%s:%d: invariant '%s' does not hold: %s", file, line, cond, what);
+    fprintf(stderr, "%s\n", message);
+    if (__sanitizer_report_error_summary)
+        __sanitizer_report_error_summary(message);
     abort();
 }

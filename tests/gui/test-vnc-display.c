@@ -17,12 +17,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cirrina-vnc-display-private.h"
 #include "geometry.h"
 #include "keymap.h"
-
-/* Generous: QEMU under TCG, maybe under ASan, on a busy machine. */
-#define TIMEOUT_SECONDS 90
+#include "vnc-test-util.h"
 
 /* ---- Pure functions ------------------------------------------------------ */
 
@@ -201,42 +198,6 @@ typedef struct {
 
 static Qemu qemu;
 
-static gboolean on_timeout(gpointer data)
-{
-    *(gboolean *)data = TRUE;
-    return G_SOURCE_REMOVE;
-}
-
-static gboolean keep_polling(gpointer data)
-{
-    return G_SOURCE_CONTINUE;
-}
-
-/* Run the main loop until done(data) or the timeout; FALSE on timeout.
- * done() is checked at least every 50 ms, also when no event comes. */
-static gboolean wait_for(gboolean (*done)(gpointer), gpointer data, guint seconds)
-{
-    gboolean timed_out = FALSE;
-    guint id = g_timeout_add_seconds(seconds, on_timeout, &timed_out);
-    guint poll_id = g_timeout_add(50, keep_polling, NULL);
-
-    while (!done(data) && !timed_out)
-        g_main_context_iteration(NULL, TRUE);
-    if (!timed_out)
-        g_source_remove(id);
-    g_source_remove(poll_id);
-    return !timed_out;
-}
-
-static void spin(guint milliseconds)
-{
-    gboolean timed_out = FALSE;
-
-    g_timeout_add(milliseconds, on_timeout, &timed_out);
-    while (!timed_out)
-        g_main_context_iteration(NULL, TRUE);
-}
-
 static gboolean socket_exists(gpointer data)
 {
     return g_file_test(qemu.socket_path, G_FILE_TEST_EXISTS);
@@ -272,7 +233,7 @@ static void qemu_start(void)
         "none", "-trace", "vnc_key_event_ext", "-trace", "ps2_put_keycode", "-D", qemu.trace_path,
         NULL);
     g_assert_no_error(error);
-    g_assert_true(wait_for(socket_exists, NULL, TIMEOUT_SECONDS));
+    g_assert_true(vnc_test_wait_for(socket_exists, NULL, VNC_TEST_TIMEOUT));
 }
 
 static void qemu_stop(void)
@@ -311,93 +272,28 @@ static char *qemu_trace(void)
     return text;
 }
 
+/* ---- The display on QEMU ------------------------------------------------- */
+
+static void fixture_setup(VncFixture *f, gconstpointer data)
+{
+    qemu_start();
+    vnc_fixture_init(f);
+    vnc_fixture_open(f, qemu_connect());
+}
+
+static void fixture_teardown(VncFixture *f, gconstpointer data)
+{
+    vnc_fixture_clear(f);
+}
+
 static gboolean is_null(gpointer data)
 {
     return *(gpointer *)data == NULL;
 }
 
-/* Close the display and wait for gvnc to let go of its connection (its
- * coroutine ends in later idle callbacks): nothing may be left behind. */
-static void close_and_wait_for_release(CirrinaVncDisplay *display)
-{
-    gpointer conn = display->conn;
-
-    if (conn)
-        g_object_add_weak_pointer(conn, &conn);
-    cirrina_vnc_display_close(display);
-    g_assert_null(display->conn);
-    g_assert_true(wait_for(is_null, &conn, TIMEOUT_SECONDS));
-}
-
-/* ---- The display on QEMU ------------------------------------------------- */
-
-typedef struct {
-    GtkWidget *window;
-    GtkWidget *display;
-    GtkWidget *button; /* something else to focus */
-    CirrinaVncDisplay *self;
-    int connected;
-    int disconnected;
-    GPtrArray *errors;
-} Fixture;
-
-static void on_connected(CirrinaVncDisplay *display, Fixture *f)
-{
-    f->connected++;
-}
-
-static void on_disconnected(CirrinaVncDisplay *display, Fixture *f)
-{
-    f->disconnected++;
-}
-
-static void on_error(CirrinaVncDisplay *display, const char *message, Fixture *f)
-{
-    g_test_message("display error: %s", message);
-    g_ptr_array_add(f->errors, g_strdup(message));
-}
-
-static gboolean is_connected(gpointer data)
-{
-    return ((Fixture *)data)->connected > 0;
-}
-
 static gboolean is_disconnected(gpointer data)
 {
-    return ((Fixture *)data)->disconnected > 0;
-}
-
-static void fixture_setup(Fixture *f, gconstpointer data)
-{
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-
-    qemu_start();
-    f->errors = g_ptr_array_new_with_free_func(g_free);
-    f->window = gtk_window_new();
-    /* 4:3 around a 720x400 text screen: scale-to-fit leaves bars. */
-    gtk_window_set_default_size(GTK_WINDOW(f->window), 640, 480);
-    f->display = cirrina_vnc_display_new();
-    f->self = CIRRINA_VNC_DISPLAY(f->display);
-    gtk_widget_set_vexpand(f->display, TRUE);
-    f->button = gtk_button_new_with_label("Elsewhere");
-    gtk_box_append(GTK_BOX(box), f->display);
-    gtk_box_append(GTK_BOX(box), f->button);
-    gtk_window_set_child(GTK_WINDOW(f->window), box);
-    g_signal_connect(f->display, "connected", G_CALLBACK(on_connected), f);
-    g_signal_connect(f->display, "disconnected", G_CALLBACK(on_disconnected), f);
-    g_signal_connect(f->display, "error", G_CALLBACK(on_error), f);
-    gtk_window_present(GTK_WINDOW(f->window));
-
-    g_assert_true(cirrina_vnc_display_open_fd(f->self, qemu_connect()));
-    g_assert_true(wait_for(is_connected, f, TIMEOUT_SECONDS));
-}
-
-static void fixture_teardown(Fixture *f, gconstpointer data)
-{
-    close_and_wait_for_release(f->self);
-    g_assert_cmpint(f->disconnected, ==, 1);
-    gtk_window_destroy(GTK_WINDOW(f->window));
-    g_ptr_array_unref(f->errors);
+    return ((VncFixture *)data)->disconnected > 0;
 }
 
 /* How many pixels are not the most common colour (the background). */
@@ -447,7 +343,7 @@ static int first_lit_row(GdkTexture *texture)
 }
 
 typedef struct {
-    Fixture *f;
+    VncFixture *f;
     gsize at_least;
 } LitWait;
 
@@ -461,7 +357,7 @@ static gboolean has_lit_pixels(gpointer data)
 }
 
 typedef struct {
-    Fixture *f;
+    VncFixture *f;
     gsize last;
     int same;
 } Settle;
@@ -473,7 +369,7 @@ static gboolean has_settled(gpointer data)
     gboolean opaque;
     gsize lit;
 
-    spin(250);
+    vnc_test_spin(250);
     texture = cirrina_vnc_display_get_texture(s->f->self);
     lit = texture ? count_lit_pixels(texture, &opaque) : 0;
     /* The blinking text cursor is 9x2 pixels: less than twice that is no
@@ -485,21 +381,11 @@ static gboolean has_settled(gpointer data)
 
 /* Wait until the guest has stopped drawing for a second: SeaBIOS prints
  * one character at a time, slowly under TCG. */
-static void wait_for_screen_to_settle(Fixture *f)
+static void wait_for_screen_to_settle(VncFixture *f)
 {
     Settle settle = {f, 0, 0};
 
-    g_assert_true(wait_for(has_settled, &settle, TIMEOUT_SECONDS));
-}
-
-static char *screenshot_path(const char *name)
-{
-    const char *dir = g_getenv("CIRRINA_SCREENSHOT_DIR");
-
-    if (!dir)
-        dir = g_get_tmp_dir();
-    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
-    return g_build_filename(dir, name, NULL);
+    g_assert_true(vnc_test_wait_for(has_settled, &settle, VNC_TEST_TIMEOUT));
 }
 
 /* What the widget draws, rendered as the window would. */
@@ -519,11 +405,11 @@ static GdkTexture *render_widget(GtkWidget *widget)
         &GRAPHENE_RECT_INIT(0, 0, gtk_widget_get_width(widget), gtk_widget_get_height(widget)));
 }
 
-static void test_qemu_screen(Fixture *f, gconstpointer data)
+static void test_qemu_screen(VncFixture *f, gconstpointer data)
 {
     LitWait text = {f, 500};
-    g_autofree char *png = screenshot_path("vnc-display.png");
-    g_autofree char *widget_png = screenshot_path("vnc-widget.png");
+    g_autofree char *png = vnc_test_screenshot_path("vnc-display.png");
+    g_autofree char *widget_png = vnc_test_screenshot_path("vnc-widget.png");
     g_autoptr(GError) error = NULL;
     g_autoptr(GdkTexture) loaded = NULL;
     g_autoptr(GdkTexture) rendered = NULL;
@@ -538,7 +424,7 @@ static void test_qemu_screen(Fixture *f, gconstpointer data)
     g_assert_cmpint(height, >, 0);
 
     /* SeaBIOS's banner and prompt: a few hundred pixels of text. */
-    g_assert_true(wait_for(has_lit_pixels, &text, TIMEOUT_SECONDS));
+    g_assert_true(vnc_test_wait_for(has_lit_pixels, &text, VNC_TEST_TIMEOUT));
     wait_for_screen_to_settle(f);
     /* The BIOS may have changed video mode since (a desktop resize). */
     g_object_get(f->display, "width", &width, "height", &height, NULL);
@@ -560,7 +446,7 @@ static void test_qemu_screen(Fixture *f, gconstpointer data)
     /* Drawn into the widget, scaled to fit: the text is there, opaque, and
      * starts where the layout puts the picture (below a bar: the window is
      * 4:3, the text screen wider). */
-    spin(300);
+    vnc_test_spin(300);
     rendered = render_widget(f->display);
     g_assert_true(gdk_texture_save_to_png(rendered, widget_png));
     g_assert_cmpint(gdk_texture_get_width(rendered), ==, gtk_widget_get_width(f->display));
@@ -576,7 +462,7 @@ static void test_qemu_screen(Fixture *f, gconstpointer data)
 
     /* 1:1: the widget asks for the whole picture, and draws it unscaled. */
     g_object_set(f->display, "scale-to-fit", FALSE, NULL);
-    spin(300);
+    vnc_test_spin(300);
     g_assert_cmpint(gtk_widget_get_width(f->display), >=, width);
     g_assert_cmpint(gtk_widget_get_height(f->display), >=, height);
     g_clear_object(&rendered);
@@ -601,14 +487,14 @@ static void assert_qemu_got_key(guint16 qnum, gboolean down)
     g_autofree char *code = g_strdup_printf("keycode 0x%x [", qnum);
     gboolean found = FALSE;
 
-    for (int tries = 0; tries < TIMEOUT_SECONDS * 10 && !found; tries++) {
+    for (int tries = 0; tries < VNC_TEST_TIMEOUT * 10 && !found; tries++) {
         g_autofree char *trace = qemu_trace();
         g_auto(GStrv) lines = g_strsplit(trace, "\n", -1);
 
         for (char **l = lines; *l && !found; l++)
             found = strstr(*l, "vnc_key_event_ext") && strstr(*l, needle) && strstr(*l, code);
         if (!found)
-            spin(100);
+            vnc_test_spin(100);
     }
     if (!found) {
         g_autofree char *trace = qemu_trace();
@@ -617,17 +503,17 @@ static void assert_qemu_got_key(guint16 qnum, gboolean down)
     }
 }
 
-static void test_qemu_keys(Fixture *f, gconstpointer data)
+static void test_qemu_keys(VncFixture *f, gconstpointer data)
 {
     LitWait prompt = {f, 500};
-    g_autofree char *png = screenshot_path("vnc-boot-menu.png");
+    g_autofree char *png = vnc_test_screenshot_path("vnc-boot-menu.png");
     g_autoptr(GError) error = NULL;
     gboolean opaque;
     g_autoptr(GdkTexture) texture = NULL;
     gsize before;
     LitWait menu;
 
-    g_assert_true(wait_for(has_lit_pixels, &prompt, TIMEOUT_SECONDS));
+    g_assert_true(vnc_test_wait_for(has_lit_pixels, &prompt, VNC_TEST_TIMEOUT));
     /* Let the BIOS reach its prompt, then press Esc as a key event from GDK
      * would: X11 keycode 9. */
     wait_for_screen_to_settle(f);
@@ -639,12 +525,12 @@ static void test_qemu_keys(Fixture *f, gconstpointer data)
     assert_qemu_got_key(0x01, TRUE);
     assert_qemu_got_key(0x01, FALSE);
     /* It reached the VM's PS/2 keyboard (set 2: Esc is 0x76). */
-    g_assert_true(wait_for(trace_has, "ps2_put_keycode", TIMEOUT_SECONDS));
+    g_assert_true(vnc_test_wait_for(trace_has, "ps2_put_keycode", VNC_TEST_TIMEOUT));
 
     /* SeaBIOS lists the boot devices: many more lit pixels than a blinking
      * cursor could make. */
     menu = (LitWait){f, before + 300};
-    g_assert_true(wait_for(has_lit_pixels, &menu, TIMEOUT_SECONDS));
+    g_assert_true(vnc_test_wait_for(has_lit_pixels, &menu, VNC_TEST_TIMEOUT));
     wait_for_screen_to_settle(f);
     g_assert_true(cirrina_vnc_display_save_screenshot(f->self, png, &error));
     g_assert_no_error(error);
@@ -691,52 +577,37 @@ static void test_qemu_keys(Fixture *f, gconstpointer data)
 
 static void test_close_before_start(void)
 {
-    GtkWidget *display;
-    Fixture f = {0};
+    VncFixture f;
 
     qemu_start();
-    display = g_object_ref_sink(cirrina_vnc_display_new());
-    g_signal_connect(display, "disconnected", G_CALLBACK(on_disconnected), &f);
-    /* Closed before gvnc even took the fd: no signal from the gone widget,
-     * and (under LeakSanitizer) nothing left behind. */
-    g_assert_true(cirrina_vnc_display_open_fd(CIRRINA_VNC_DISPLAY(display), qemu_connect()));
-    g_assert_false(cirrina_vnc_display_open_fd(CIRRINA_VNC_DISPLAY(display), dup(0)));
-    close_and_wait_for_release(CIRRINA_VNC_DISPLAY(display));
-    g_assert_cmpint(f.disconnected, ==, 1);
-    g_assert_false(cirrina_vnc_display_get_connected(CIRRINA_VNC_DISPLAY(display)));
-    g_object_unref(display);
+    vnc_fixture_init(&f);
+    /* Closed before gvnc even took the fd: "disconnected" once, and the
+     * connection still goes away. */
+    g_assert_true(cirrina_vnc_display_open_fd(f.self, qemu_connect()));
+    g_assert_false(cirrina_vnc_display_open_fd(f.self, dup(0)));
+    g_assert_false(cirrina_vnc_display_get_connected(f.self));
+    vnc_fixture_clear(&f);
 }
 
 static void test_server_gone(void)
 {
-    Fixture f = {0};
-    GtkWidget *display;
+    VncFixture f;
     gpointer conn;
 
     qemu_start();
-    f.errors = g_ptr_array_new_with_free_func(g_free);
-    display = g_object_ref_sink(cirrina_vnc_display_new());
-    f.self = CIRRINA_VNC_DISPLAY(display);
-    g_signal_connect(display, "connected", G_CALLBACK(on_connected), &f);
-    g_signal_connect(display, "disconnected", G_CALLBACK(on_disconnected), &f);
-    g_signal_connect(display, "error", G_CALLBACK(on_error), &f);
-    g_assert_true(cirrina_vnc_display_open_fd(f.self, qemu_connect()));
-    g_assert_true(wait_for(is_connected, &f, TIMEOUT_SECONDS));
+    vnc_fixture_init(&f);
+    vnc_fixture_open(&f, qemu_connect());
 
     /* The VM goes away: the display says so and lets go of the picture and
      * the connection. */
     conn = f.self->conn;
     g_object_add_weak_pointer(conn, &conn);
     qemu_stop();
-    g_assert_true(wait_for(is_disconnected, &f, TIMEOUT_SECONDS));
-    g_assert_cmpint(f.disconnected, ==, 1);
+    g_assert_true(vnc_test_wait_for(is_disconnected, &f, VNC_TEST_TIMEOUT));
     g_assert_false(cirrina_vnc_display_get_connected(f.self));
     g_assert_null(cirrina_vnc_display_get_texture(f.self));
-    g_assert_true(wait_for(is_null, &conn, TIMEOUT_SECONDS));
-    cirrina_vnc_display_close(f.self);
-    g_assert_cmpint(f.disconnected, ==, 1);
-    g_object_unref(display);
-    g_ptr_array_unref(f.errors);
+    g_assert_true(vnc_test_wait_for(is_null, &conn, VNC_TEST_TIMEOUT));
+    vnc_fixture_clear(&f);
 }
 
 int main(int argc, char **argv)
@@ -753,9 +624,9 @@ int main(int argc, char **argv)
     g_test_add_func("/vnc/layout/one-to-one", test_layout_one_to_one);
     g_test_add_func("/vnc/display/closed", test_display_closed);
     if (qemu_binary) {
-        g_test_add("/vnc/qemu/screen", Fixture, NULL, fixture_setup, test_qemu_screen,
+        g_test_add("/vnc/qemu/screen", VncFixture, NULL, fixture_setup, test_qemu_screen,
                    fixture_teardown);
-        g_test_add("/vnc/qemu/keys", Fixture, NULL, fixture_setup, test_qemu_keys,
+        g_test_add("/vnc/qemu/keys", VncFixture, NULL, fixture_setup, test_qemu_keys,
                    fixture_teardown);
         g_test_add_func("/vnc/qemu/close-before-start", test_close_before_start);
         g_test_add_func("/vnc/qemu/server-gone", test_server_gone);

@@ -1,0 +1,41 @@
+/* What cirrinactl writes of the values a daemon sends (cli/value.c):
+ * json_write() for --json, format_value() for people. The values are any
+ * GVariant, of any type: what comes off the bus is the daemon's to choose.
+ *
+ * Input: a GVariant type string, a NUL byte, then the value's bytes in
+ * GVariant's serialization, normal form or not. An input whose type is not
+ * a valid definite type is read as an a{sv} (a GetAll reply).
+ *
+ * What must hold: no crash, leak or undefined behaviour; the --json text
+ * is one JSON value in UTF-8, whatever the strings hold. */
+#include <string.h>
+
+#include "ctl.h"
+#include "fuzz-common.h"
+#include "fuzz-json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static Ctl ctl; /* no bus: object paths are shown as they are */
+    const uint8_t *nul = memchr(data, '\0', size);
+    g_autofree char *type = nul ? g_strndup((const char *)data, (gsize)(nul - data)) : NULL;
+    const uint8_t *body = nul ? nul + 1 : data;
+
+    fuzz_init_logging();
+    if (!type || !g_variant_type_string_is_valid(type) ||
+        !g_variant_type_is_definite(G_VARIANT_TYPE(type))) {
+        g_free(type);
+        type = g_strdup("a{sv}");
+    }
+    g_autoptr(GVariant) value = fuzz_variant(type, body, size - (size_t)(body - data));
+    g_autoptr(GString) json = g_string_new(NULL);
+    const char *why = NULL;
+
+    json_write(json, value, 0);
+    FUZZ_CHECK(fuzz_json_is_valid(json->str, json->len, &why), "%s: %s", why, json->str);
+    g_autofree char *text = format_value(&ctl, "Name", value);
+    g_autofree char *size_text = format_value(&ctl, "Size", value);
+    FUZZ_CHECK(text && size_text, "format_value gave nothing");
+    fuzz_note("%s -> %s", type, json->str);
+    return 0;
+}
