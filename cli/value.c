@@ -311,6 +311,11 @@ int parse_settings(Ctl *ctl, Kind kind, const char *path, char **args, int n, GV
             return usage_error("expected a setting KEY=VALUE, got '%s'", args[i]);
         }
         g_autofree char *key = g_strndup(args[i], eq - args[i]);
+        /* Keys go into the a{sv} as D-Bus strings, which are UTF-8. */
+        if (!g_utf8_validate(key, -1, NULL)) {
+            g_variant_builder_clear(&b);
+            return usage_error("the key of setting %d is not valid UTF-8", i + 1);
+        }
         if (g_hash_table_contains(seen, key)) {
             g_variant_builder_clear(&b);
             return fail(EXIT_USAGE, "%s is given more than once", key);
