@@ -149,7 +149,9 @@ static void on_vnc_initialized(VncConnection *conn, gpointer data)
         VNC_CONNECTION_ENCODING_DESKTOP_RESIZE,
         VNC_CONNECTION_ENCODING_WMVi,
         VNC_CONNECTION_ENCODING_LAST_RECT,
-        VNC_CONNECTION_ENCODING_POINTER_CHANGE,
+        /* Not POINTER_CHANGE: for a VM without a tablet, QEMU would then read
+         * our absolute positions as offsets from 0x7fff; without it, QEMU
+         * turns them into movements. */
         VNC_CONNECTION_ENCODING_ALPHA_CURSOR,
         VNC_CONNECTION_ENCODING_RICH_CURSOR,
     };

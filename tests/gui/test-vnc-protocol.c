@@ -135,6 +135,9 @@ static void test_password_asked(ServerFixture *sf, gconstpointer data)
 static void test_keysyms(ServerFixture *sf, gconstpointer data)
 {
     g_autoptr(GdkTexture) texture = NULL;
+    g_autofree char *log = NULL;
+    g_autofree char *encodings = NULL;
+    const char *line;
     int at;
 
     /* A password set beforehand is used without asking. */
@@ -148,6 +151,17 @@ static void test_keysyms(ServerFixture *sf, gconstpointer data)
      * (wait_for_picture() checks the left). */
     texture = wait_for_picture(sf, 64, 48);
     g_assert_cmphex(pixel_at(texture, 63, 47), ==, 0xff000000 | VNC_TEST_SERVER_RIGHT_RGB);
+
+    /* Encodings: QEMU's key event, resizes; not the pointer-type change,
+     * which makes QEMU read absolute positions as offsets when the VM has no
+     * tablet. (Sent before the picture was asked for.) */
+    log = vnc_test_server_get_log(sf->server);
+    line = strstr(log, "\nencodings ");
+    g_assert_nonnull(line);
+    encodings = g_strndup(line, strchr(line + 1, '\n') - line + 1);
+    g_assert_nonnull(strstr(encodings, " -258 "));
+    g_assert_nonnull(strstr(encodings, " -223 "));
+    g_assert_null(strstr(encodings, " -257 "));
 
     /* No extended key event (bhyve): keysyms. */
     g_assert_true(cirrina_vnc_display_process_key(sf->f.self, KEY_A + 8, GDK_KEY_a, TRUE));
