@@ -1,5 +1,5 @@
-/* What the display widget's files share (cirrina-vnc-display.c: the
- * connection and drawing; -input.c: keyboard, pointer, focus; -clipboard.c).
+/* What the display widget's files share (cirrina-vnc-display.c: the widget;
+ * -connection.c: gvnc; -input.c: keyboard, pointer, focus; -clipboard.c).
  * Not for the app; tests use it to drive input without a real keyboard. */
 #pragma once
 
@@ -42,6 +42,26 @@ struct _CirrinaVncDisplay {
     GCancellable *clipboard_cancel;
     char *clipboard_last; /* the text last exchanged, so it is not echoed back */
 };
+
+/* cirrina-vnc-display.c */
+enum {
+    CIRRINA_VNC_SIGNAL_CONNECTED,
+    CIRRINA_VNC_SIGNAL_DISCONNECTED,
+    CIRRINA_VNC_SIGNAL_DESKTOP_RESIZE,
+    CIRRINA_VNC_SIGNAL_ERROR,
+    CIRRINA_VNC_SIGNAL_AUTH_CREDENTIAL,
+    CIRRINA_VNC_N_SIGNALS,
+};
+extern guint cirrina_vnc_display_signals[CIRRINA_VNC_N_SIGNALS];
+/* "connected", "width" or "height" may have changed: notify, re-measure. */
+void cirrina_vnc_display_state_changed(CirrinaVncDisplay *self);
+
+/* cirrina-vnc-connection.c */
+/* Drop the connection and everything shown from it. server_gone: gvnc has
+ * already closed it (its "vnc-disconnected"). */
+void cirrina_vnc_connection_end(CirrinaVncDisplay *self, gboolean server_gone);
+/* Answer a password challenge that waited for "password". */
+void cirrina_vnc_connection_answer_credential(CirrinaVncDisplay *self);
 
 /* cirrina-vnc-input.c */
 void cirrina_vnc_display_init_input(CirrinaVncDisplay *self);
