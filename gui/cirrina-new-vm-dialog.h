@@ -1,7 +1,8 @@
-/* CirrinaNewVmDialog: the "New VM" flow (name, ISO, disk size, network)
- * that ends with a ready VM.
- *
- * PLACEHOLDER made by the app skeleton; its owner fills it in.
+/* CirrinaNewVmDialog: the "New VM" flow (name, ISO, disk size, network,
+ * CPUs, memory) that ends with a ready VM: it makes the VM, a disk of the
+ * size asked for (named "<vm>-disk0") attached to it, and a NIC on the
+ * chosen switch or NAT; a failure midway deletes what was made and shows
+ * the daemon's error in the dialog. Enter creates, Escape cancels.
  *
  * Contract with the window (gui/cirrina-window.c):
  * - the window's "win.new-vm" action (the header's "+" button, Ctrl+N)

@@ -1,7 +1,11 @@
-/* CirrinaVmDetailsPage: details and editing of one VM: name, description, group, CPUs, memory,
- * autostart, firmware/display/serial settings, disks, ISOs and NICs, applied as one Update call.
+/* CirrinaVmDetailsPage: details and editing of one VM: name, description, group, CPUs and
+ * topology, memory, startup, display, devices and hypervisor settings, disks, ISOs and NICs.
  *
- * PLACEHOLDER made by the app skeleton; its owner fills it in.
+ * The VM's name, state and power actions (start, shut down, force off, reset, delete) and a
+ * Console button head the page; Revert and Apply close it. Edits wait for Apply, which sends
+ * the VM's properties as ONE Update call (then Rename for a new name, then the NICs' own calls:
+ * see cirrina-nic-list.h); the daemon's errors appear as toasts and on the rows they are about.
+ * Properties not being edited follow the daemon live. Enter in a field and Ctrl+S apply.
  *
  * Contract with the window (gui/cirrina-window.c):
  * - the window makes one with cirrina_vm_details_page_new(client) at start-up and keeps it in
