@@ -574,7 +574,7 @@ class KillStormTest(CirrinaTestCase):
         for w in workers:
             self.addCleanup(w.close)
         outcomes = {'applied': 0, 'lost': 0}
-        kill_points = []
+        kill_points, restarts = [], []
         started = time.monotonic()
         for n in range(STORM_ROUNDS):
             delay = rng.uniform(0, STORM_MAX_DELAY)
@@ -595,7 +595,9 @@ class KillStormTest(CirrinaTestCase):
                   f'{sum(w.acked for w in workers) - acked_before:3d} changes acknowledged, '
                   f'in flight: {"; ".join(in_flight) or "-"}', file=sys.stderr)
 
+            t = time.monotonic()
             self.h.start_daemon()
+            restarts.append(time.monotonic() - t)
             objects = self.c.managed_objects()
             for w, r in zip(workers, reports):
                 outcome = settle(self, w, r, objects)
@@ -616,7 +618,8 @@ class KillStormTest(CirrinaTestCase):
               f'{acked} changes acknowledged and kept ({acked / sum(kill_points):.0f}/s during '
               f'the storms); in flight at a kill: {outcomes["applied"]} applied wholly, '
               f'{outcomes["lost"]} not at all; {sum(len(w.model) for w in workers)} objects '
-              'at the end', file=sys.stderr)
+              f'at the end; a restart took {sum(restarts) / len(restarts) * 1000:.0f} ms on '
+              f'average (at most {max(restarts) * 1000:.0f} ms)', file=sys.stderr)
         self.assertEqual(self.h.stop_daemon(signal.SIGTERM), 0,
                          'cirrinad did not exit cleanly after the storm (leaks under ASan?)')
 
