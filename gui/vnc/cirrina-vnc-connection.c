@@ -173,11 +173,14 @@ static void on_vnc_cursor_changed(VncConnection *conn, VncCursor *cursor, gpoint
 
     g_clear_object(&self->remote_cursor);
     if (width > 0 && height > 0) {
-        /* gvnc gives the shape as RGBA bytes, not premultiplied. */
+        /* gvnc makes each pixel a native-endian word A<<24 | R<<16 | G<<8 | B
+         * on little-endian hosts, B<<24 | G<<16 | R<<8 | A on big-endian
+         * ones: bytes B, G, R, A either way, alpha 0 or 255, not
+         * premultiplied. */
         g_autoptr(GBytes) bytes =
             g_bytes_new(vnc_cursor_get_data(cursor), (gsize)width * height * 4);
         g_autoptr(GdkTexture) texture =
-            gdk_memory_texture_new(width, height, GDK_MEMORY_R8G8B8A8, bytes, width * 4);
+            gdk_memory_texture_new(width, height, GDK_MEMORY_B8G8R8A8, bytes, width * 4);
 
         self->remote_cursor = gdk_cursor_new_from_texture(texture, vnc_cursor_get_hotx(cursor),
                                                           vnc_cursor_get_hoty(cursor), NULL);

@@ -270,6 +270,48 @@ static void test_desktop_resize(ServerFixture *sf, gconstpointer data)
     g_assert_cmphex(pixel_at(texture, 99, 79), ==, 0xff000000 | VNC_TEST_SERVER_RIGHT_RGB);
 }
 
+static gboolean cursor_is_shape(gpointer data)
+{
+    GdkCursor *cursor = gtk_widget_get_cursor(data);
+
+    return cursor && gdk_cursor_get_texture(cursor);
+}
+
+static gboolean cursor_is_hidden(gpointer data)
+{
+    GdkCursor *cursor = gtk_widget_get_cursor(data);
+
+    return cursor && g_strcmp0(gdk_cursor_get_name(cursor), "none") == 0;
+}
+
+static void test_cursor(ServerFixture *sf, gconstpointer data)
+{
+    GdkCursor *cursor;
+    GdkTexture *shape;
+
+    vnc_fixture_open(&sf->f, sf->fd);
+    g_object_unref(wait_for_picture(sf, 64, 48));
+    g_assert_null(gtk_widget_get_cursor(sf->f.display));
+
+    /* The guest's pointer shape is the display's cursor: its colours,
+     * transparency and hotspot. */
+    vnc_test_server_send_cursor(sf->server, 8, 6, 2, 3);
+    g_assert_true(vnc_test_wait_for(cursor_is_shape, sf->f.display, VNC_TEST_TIMEOUT));
+    cursor = gtk_widget_get_cursor(sf->f.display);
+    shape = gdk_cursor_get_texture(cursor);
+    g_assert_cmpint(gdk_texture_get_width(shape), ==, 8);
+    g_assert_cmpint(gdk_texture_get_height(shape), ==, 6);
+    g_assert_cmpint(gdk_cursor_get_hotspot_x(cursor), ==, 2);
+    g_assert_cmpint(gdk_cursor_get_hotspot_y(cursor), ==, 3);
+    g_assert_cmphex(pixel_at(shape, 1, 1), ==, 0xff000000 | VNC_TEST_SERVER_LEFT_RGB);
+    g_assert_cmphex(pixel_at(shape, 6, 5), ==, 0xff000000 | VNC_TEST_SERVER_RIGHT_RGB);
+    g_assert_cmphex(pixel_at(shape, 0, 0) >> 24, ==, 0);
+
+    /* An empty shape hides the pointer. */
+    vnc_test_server_send_cursor(sf->server, 0, 0, 0, 0);
+    g_assert_true(vnc_test_wait_for(cursor_is_hidden, sf->f.display, VNC_TEST_TIMEOUT));
+}
+
 #ifdef HAVE_XTEST
 /* Where widget point (x, y) is on the X screen. */
 static void widget_to_root(GtkWidget *widget, double x, double y, int *root_x, int *root_y)
@@ -356,6 +398,8 @@ int main(int argc, char **argv)
                server_teardown);
     g_test_add("/vnc/server/desktop-resize", ServerFixture, &plain, server_setup,
                test_desktop_resize, server_teardown);
+    g_test_add("/vnc/server/cursor", ServerFixture, &plain, server_setup, test_cursor,
+               server_teardown);
 #ifdef HAVE_XTEST
     g_test_add("/vnc/server/x-input", ServerFixture, &qemu_like, server_setup, test_x_input,
                server_teardown);

@@ -9,11 +9,12 @@
 #include <unistd.h>
 
 #define ENCODING_DESKTOP_SIZE  (-223)
+#define ENCODING_RICH_CURSOR   (-239)
 #define ENCODING_EXT_KEY_EVENT (-258)
 
 typedef struct {
-    enum { COMMAND_CUT_TEXT, COMMAND_RESIZE } type;
-    int width, height;
+    enum { COMMAND_CUT_TEXT, COMMAND_RESIZE, COMMAND_CURSOR } type;
+    int width, height, hot_x, hot_y;
     char *text;
 } Command;
 
@@ -124,6 +125,21 @@ static void rect_header(GByteArray *b, int x, int y, int w, int h, gint32 encodi
     put_u32(b, (guint32)encoding);
 }
 
+/* Pixels of the test pattern (left half red, right half blue), width x
+ * height, in the client's format. */
+static void put_pattern(VncTestServer *s, GByteArray *b, int width, int height)
+{
+    for (int y = 0; y < height; y++)
+        for (int x = 0; x < width; x++) {
+            guint32 rgb = x < width / 2 ? VNC_TEST_SERVER_LEFT_RGB : VNC_TEST_SERVER_RIGHT_RGB;
+            guint32 pixel = ((rgb >> 16) & 0xff) << s->shift[0] |
+                            ((rgb >> 8) & 0xff) << s->shift[1] | (rgb & 0xff) << s->shift[2];
+            guint32 wire = s->big_endian ? GUINT32_TO_BE(pixel) : GUINT32_TO_LE(pixel);
+
+            g_byte_array_append(b, (guint8 *)&wire, 4);
+        }
+}
+
 /* A FramebufferUpdate of one raw rectangle: the whole picture. */
 static gboolean send_picture(VncTestServer *s)
 {
@@ -133,17 +149,30 @@ static gboolean send_picture(VncTestServer *s)
     g_byte_array_append(b, head, 2);
     put_u16(b, 1);
     rect_header(b, 0, 0, s->width, s->height, 0);
-    for (int y = 0; y < s->height; y++)
-        for (int x = 0; x < s->width; x++) {
-            guint32 rgb = x < s->width / 2 ? VNC_TEST_SERVER_LEFT_RGB : VNC_TEST_SERVER_RIGHT_RGB;
-            guint32 pixel = ((rgb >> 16) & 0xff) << s->shift[0] |
-                            ((rgb >> 8) & 0xff) << s->shift[1] | (rgb & 0xff) << s->shift[2];
-            guint32 wire = s->big_endian ? GUINT32_TO_BE(pixel) : GUINT32_TO_LE(pixel);
-
-            g_byte_array_append(b, (guint8 *)&wire, 4);
-        }
+    put_pattern(s, b, s->width, s->height);
     s->picture_due = FALSE;
     s->changed = FALSE;
+    return write_all(s, b->data, b->len);
+}
+
+/* RichCursor: the hotspot is the rectangle's position; pixels, then a mask
+ * of one bit per pixel, rows padded to bytes. */
+static gboolean send_cursor(VncTestServer *s, Command *c)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    guint8 head[2] = {0, 0};
+    int row = (c->width + 7) / 8;
+
+    g_byte_array_append(b, head, 2);
+    put_u16(b, 1);
+    rect_header(b, c->hot_x, c->hot_y, c->width, c->height, ENCODING_RICH_CURSOR);
+    put_pattern(s, b, c->width, c->height);
+    for (int y = 0; y < c->height; y++)
+        for (int x = 0; x < row; x++) {
+            guint8 bits = y == 0 && x == 0 ? 0x7f : 0xff;
+
+            g_byte_array_append(b, &bits, 1);
+        }
     return write_all(s, b->data, b->len);
 }
 
@@ -295,6 +324,8 @@ static gboolean run_command(VncTestServer *s, Command *c)
         if (!send_pseudo_rect(s, c->width, c->height, ENCODING_DESKTOP_SIZE))
             return FALSE;
         return s->picture_due ? send_picture(s) : TRUE;
+    case COMMAND_CURSOR:
+        return send_cursor(s, c);
     }
     return FALSE;
 }
@@ -418,5 +449,17 @@ void vnc_test_server_resize(VncTestServer *s, int width, int height)
     c->type = COMMAND_RESIZE;
     c->width = width;
     c->height = height;
+    queue_command(s, c);
+}
+
+void vnc_test_server_send_cursor(VncTestServer *s, int width, int height, int hot_x, int hot_y)
+{
+    Command *c = g_new0(Command, 1);
+
+    c->type = COMMAND_CURSOR;
+    c->width = width;
+    c->height = height;
+    c->hot_x = hot_x;
+    c->hot_y = hot_y;
     queue_command(s, c);
 }

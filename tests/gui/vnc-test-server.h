@@ -39,6 +39,11 @@ void vnc_test_server_send_cut_text(VncTestServer *server, const char *latin1);
 /* Change the screen size (DesktopSize), then send the new picture. */
 void vnc_test_server_resize(VncTestServer *server, int width, int height);
 
+/* Send a cursor shape (RichCursor): the picture's colours, every pixel
+ * opaque but the top-left one; 0x0 hides the pointer. */
+void vnc_test_server_send_cursor(VncTestServer *server, int width, int height, int hot_x,
+                                 int hot_y);
+
 /* The picture: the left half red, the right half blue, sent in the client's
  * format with the padding byte 0 (as QEMU does). */
 #define VNC_TEST_SERVER_LEFT_RGB  0xff0000u
