@@ -37,8 +37,11 @@
  * still win). Keys are sent as PC scancodes (QEMU's extended key event), so
  * the guest's keyboard layout applies; servers without it (bhyve) get
  * keysyms. Keys held when focus leaves are released in the VM. The pointer is
- * absolute (a tablet in the VM); buttons 1-3 and the scroll wheel go through.
- * Clipboard text goes both ways (where the server supports it).
+ * absolute: exact with a tablet in the VM (the Tablet setting); without one
+ * QEMU turns positions into movements, which the guest may accelerate.
+ * Buttons 1-3 and the scroll wheel go through; the guest's pointer shape,
+ * when the server sends one, becomes the widget's cursor. Clipboard text goes
+ * both ways (where the server supports it: QEMU needs its vdagent).
  *
  * Accessibility: role IMG, label "Virtual machine display", focusable. */
 #pragma once
