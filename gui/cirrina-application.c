@@ -99,6 +99,7 @@ static void cirrina_application_startup(GApplication *application)
     const char *quit_accels[] = {"<Primary>q", NULL};
 
     G_APPLICATION_CLASS(cirrina_application_parent_class)->startup(application);
+    gtk_window_set_default_icon_name(CIRRINA_APPLICATION_ID);
     g_action_map_add_action_entries(G_ACTION_MAP(application), app_actions,
                                     G_N_ELEMENTS(app_actions), application);
     gtk_application_set_accels_for_action(GTK_APPLICATION(application), "app.quit", quit_accels);

@@ -213,7 +213,10 @@ static void update_offline_page(CirrinaWindow *self)
 static void on_connected_changed(CirrinaClient *client, GParamSpec *pspec, gpointer user_data)
 {
     CirrinaWindow *self = user_data;
+    GAction *new_vm = g_action_map_lookup_action(G_ACTION_MAP(self), "new-vm");
 
+    /* Ctrl+N too: nothing to make a VM with while there is no daemon. */
+    g_simple_action_set_enabled(G_SIMPLE_ACTION(new_vm), cirrina_client_get_connected(client));
     if (cirrina_client_get_connected(client)) {
         gtk_stack_set_visible_child_name(self->main_stack, "main");
         return;

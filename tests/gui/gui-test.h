@@ -79,7 +79,8 @@ void gui_test_delete_all_vms(void);
 
 /* ---- the world outside: run-gui-test.py's control socket */
 
-/* "start-daemon", "stop-daemon", "kill-daemon", "restart-daemon": returns
+/* "start-daemon", "ensure-daemon" (start it unless it runs), "stop-daemon",
+ * "kill-daemon", "restart-daemon": returns
  * once done; fails the test if the wrapper could not. */
 void gui_test_control(const char *command);
 

@@ -14,7 +14,8 @@ bus), writes screenshots to CIRRINA_GUI_SCREENSHOT_DIR (copied to
 --screenshots afterwards), and can ask this wrapper to change the world
 through a control socket (CIRRINA_GUI_TEST_CONTROL_FD; gui_test_control()
 in gui-test.c): one command per line, answered "ok" or "error <why>":
-    start-daemon | stop-daemon | kill-daemon | restart-daemon
+    start-daemon | ensure-daemon (start it unless it runs) | stop-daemon |
+    kill-daemon | restart-daemon
 
 Usage:
   run-gui-test.py [--no-daemon] [--polkit-rules FILE --user NAME]
@@ -148,6 +149,9 @@ def serve_control(world, command):
     try:
         if command == 'start-daemon':
             world.start_daemon()
+        elif command == 'ensure-daemon':
+            if not world.daemon_alive():
+                world.start_daemon()
         elif command == 'stop-daemon':
             world.stop_daemon()
         elif command == 'kill-daemon':

@@ -29,6 +29,7 @@ static void test_no_daemon(void)
     g_assert_null(gui_test_find_label(GTK_WIDGET(window), "Cannot reach cirrinad"));
     GUI_TEST_WAIT_UNTIL(gui_test_find_label(GTK_WIDGET(window), "No Virtual Machines"),
                         "the empty VM list");
+    g_assert_true(g_action_get_enabled(g_action_map_lookup_action(G_ACTION_MAP(window), "new-vm")));
 
     gui_test_control("stop-daemon");
     GUI_TEST_WAIT_UNTIL(gui_test_find_label(GTK_WIDGET(window), "Cannot reach cirrinad"),
@@ -46,6 +47,7 @@ static void test_no_daemon(void)
 
 static void test_header(void)
 {
+    gui_test_control("ensure-daemon");
     g_autoptr(CirrinaWindow) window = gui_test_window_new();
 
     GUI_TEST_WAIT_UNTIL(page_is(window, "vms"), "the VM page");
@@ -77,6 +79,7 @@ static void test_header(void)
 
 static void test_error_toast(void)
 {
+    gui_test_control("ensure-daemon");
     g_autoptr(CirrinaWindow) window = gui_test_window_new();
     /* What a failed call gives: the remote error name in the message. */
     g_autoptr(GError) busy = g_dbus_error_new_for_dbus_error(
@@ -124,7 +127,6 @@ static void test_error_toast(void)
 int main(int argc, char **argv)
 {
     gui_test_init(&argc, &argv);
-    /* In this order: the first starts the daemon the others use. */
     g_test_add_func("/window/no-daemon", test_no_daemon);
     g_test_add_func("/window/header", test_header);
     g_test_add_func("/window/error-toast", test_error_toast);
