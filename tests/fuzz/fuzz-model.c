@@ -101,6 +101,12 @@ static void add_fixtures(FuzzModel *m, const char *host_os)
     write_file(((CirISO *)iso)->path, 2048);
     g_ptr_array_add(objs, iso);
     g_ptr_array_add(objs, fixture(KIND_VM, FIX_VM, "fix-vm"));
+    CirObject *nic = fixture(KIND_NIC, FIX_NIC, NULL);
+    g_free(((CirNIC *)nic)->vm);
+    ((CirNIC *)nic)->vm = g_strdup(FIX_VM);
+    g_free(((CirNIC *)nic)->mac);
+    ((CirNIC *)nic)->mac = g_strdup("0e:c1:00:00:00:01");
+    g_ptr_array_add(objs, nic);
 
     FUZZ_CHECK(store_begin(m->store, &error), "%s", error->message);
     for (guint i = 0; i < objs->len; i++) {
