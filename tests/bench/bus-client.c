@@ -10,10 +10,12 @@
  *   bus-client ADDRESS scale COUNT
  *       against cirrinad: creates COUNT VMs (CreateDisk of 1 GiB, CreateVM
  *       with 2 CPUs, 1 GiB and that disk, AddNIC), lists them
- *       (GetManagedObjects, LIST_ROUNDS times), then prints "pause" and
- *       waits for a line on stdin (the bench reads the daemon's memory),
- *       updates each (Update Description), deletes each (Delete with
- *       DeleteDisks); one line per phase.
+ *       (GetManagedObjects, LIST_ROUNDS times), updates each (Update
+ *       Description), deletes each (Delete with DeleteDisks); one line per
+ *       phase. After each phase but the last it prints "pause" and waits
+ *       for a line on stdin: the bench runs libvirt's same phase meanwhile
+ *       (so background load hits both alike) and reads the daemons'
+ *       memory.
  *   bus-client ADDRESS mixed CLIENTS CALLS [noop]
  *       CLIENTS threads, each with its own connection, each making CALLS
  *       calls in the fixed MIX below on VMs of its own, started together;
@@ -287,12 +289,21 @@ static void phase_end(Phase *p, const char *extra_json)
         r_;                                                                                        \
     })
 
+/* Waits for the bench's go-ahead (a line on stdin). */
+static int pause_phase(void)
+{
+    char buf[16];
+
+    printf("pause\n");
+    fflush(stdout);
+    return fgets(buf, sizeof buf, stdin) ? 0 : -EPIPE;
+}
+
 static int cmd_scale(sd_bus *bus, long count)
 {
     g_autoptr(GPtrArray) vms = g_ptr_array_new_with_free_func(g_free);
     Phase p;
     long n_objects = 0;
-    char buf[16];
     int r = 0;
 
     phase_begin(&p, "create", (const char *const[]){"CreateDisk", "CreateVM", "AddNIC", NULL});
@@ -313,6 +324,8 @@ static int cmd_scale(sd_bus *bus, long count)
         g_array_append_val(p.per_item, item);
     }
     phase_end(&p, NULL);
+    if (r >= 0)
+        r = pause_phase();
     if (r < 0)
         return r;
 
@@ -324,14 +337,10 @@ static int cmd_scale(sd_bus *bus, long count)
     }
     g_autofree char *objects = g_strdup_printf("\"objects\": %ld, ", n_objects);
     phase_end(&p, objects);
+    if (r >= 0)
+        r = pause_phase();
     if (r < 0)
         return r;
-
-    /* The bench reads the daemon's memory with every VM defined. */
-    printf("pause\n");
-    fflush(stdout);
-    if (!fgets(buf, sizeof buf, stdin))
-        return -EPIPE;
 
     phase_begin(&p, "update", (const char *const[]){"Update", NULL});
     for (guint i = 0; r >= 0 && i < vms->len; i++) {
@@ -341,6 +350,8 @@ static int cmd_scale(sd_bus *bus, long count)
         g_array_append_val(p.per_item, item);
     }
     phase_end(&p, NULL);
+    if (r >= 0)
+        r = pause_phase();
     if (r < 0)
         return r;
 

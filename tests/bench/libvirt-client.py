@@ -15,9 +15,10 @@ Prints the same JSON lines as bus-client (samples in ns):
       filled in); lists them (virConnectListAllDomains alone, then with
       each domain's state as `virsh list --all` shows it, then with each
       domain's XML, which is what GetManagedObjects returns: every
-      setting); prints "pause" and waits for a line on stdin; updates each
-      description (virDomainSetMetadata, as `virsh desc --config`);
-      undefines each and deletes its volume.
+      setting); updates each description (virDomainSetMetadata, as `virsh
+      desc --config`); undefines each and deletes its volume. After each
+      phase but the last it prints "pause" and waits for a line on stdin,
+      as bus-client does.
   libvirt-client.py URI mixed CLIENTS CALLS DOMAIN_XML_FILE
       CLIENTS threads, each with its own connection, CALLS calls each in
       bus-client's mix: create = define (no disk), read = lookupByName /
@@ -87,6 +88,12 @@ def volume_xml(name):
             "<allocation>0</allocation><target><format type='raw'/></target></volume>")
 
 
+def pause():
+    sys.stdout.write('pause\n')
+    sys.stdout.flush()
+    sys.stdin.readline()
+
+
 def scale(conn, count, pool_dir, template):
     pool = conn.storagePoolCreateXML(
         f"<pool type='dir'><name>bench-pool</name><target><path>{pool_dir}</path></target></pool>",
@@ -101,6 +108,7 @@ def scale(conn, count, pool_dir, template):
         vols.append(vol)
         p.next_item()
     p.end()
+    pause()
 
     p = Phase('list', ['ListAllDomains'])
     for _ in range(LIST_ROUNDS):
@@ -123,10 +131,7 @@ def scale(conn, count, pool_dir, template):
             p.timed('DomainGetXMLDesc', d.XMLDesc, 0)
         p.next_item()
     p.end(objects=n)
-
-    sys.stdout.write('pause\n')
-    sys.stdout.flush()
-    sys.stdin.readline()
+    pause()
 
     p = Phase('update', ['DomainSetMetadata'])
     for i, d in enumerate(doms):
@@ -134,6 +139,7 @@ def scale(conn, count, pool_dir, template):
                 f'updated by the bench, VM {i}', None, None, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
         p.next_item()
     p.end()
+    pause()
 
     p = Phase('delete', ['DomainUndefine', 'StorageVolDelete'])
     for d, vol in zip(doms, vols):
