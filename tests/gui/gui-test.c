@@ -119,7 +119,8 @@ GVariant *gui_test_call(const char *path, const char *interface, const char *met
 char *gui_test_create_vm(const char *name, const char *config)
 {
     g_autoptr(GError) error = NULL;
-    GVariant *dict = g_variant_parse(G_VARIANT_TYPE_VARDICT, config, NULL, NULL, &error);
+    /* g_variant_parse() gives a full (not floating) reference. */
+    g_autoptr(GVariant) dict = g_variant_parse(G_VARIANT_TYPE_VARDICT, config, NULL, NULL, &error);
     g_assert_no_error(error);
     g_autoptr(GVariant) reply = gui_test_call(CIRRINA_OBJECT_PATH, "org.cirrina.Manager",
                                               "CreateVM", g_variant_new("(s@a{sv})", name, dict));
