@@ -317,7 +317,6 @@ static void cirrina_vm_row_class_init(CirrinaVmRowClass *klass)
     gtk_widget_class_install_action(widget_class, "vm.menu", NULL, action_menu);
 
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Delete, 0, "vm.delete", NULL);
-    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_KP_Delete, 0, "vm.delete", NULL);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "vm.start",
                                         NULL);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_s, GDK_CONTROL_MASK | GDK_SHIFT_MASK,

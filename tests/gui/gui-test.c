@@ -1,9 +1,14 @@
 /* The GUI test harness, C side (see gui-test.h). */
 #include "gui-test.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <X11/Xlib.h>
+#include <X11/keysym.h>
+#include <gdk/x11/gdkx.h>
 
 static GDBusConnection *test_bus;
 
@@ -273,6 +278,75 @@ GtkWindow *gui_test_find_window(GType type)
             return l->data;
     }
     return NULL;
+}
+
+/* XTEST from libXtst (there for AT-SPI; no headers needed). */
+typedef int (*FakeKeyEvent)(Display *display, unsigned int keycode, int is_press,
+                            unsigned long delay);
+
+static FakeKeyEvent fake_key_event(void)
+{
+    static FakeKeyEvent fake;
+
+    if (fake == NULL) {
+        void *xtst = dlopen("libXtst.so.6", RTLD_NOW | RTLD_GLOBAL);
+        if (xtst == NULL)
+            g_error("cannot load libXtst.so.6 (package libxtst6): %s", dlerror());
+        fake = (FakeKeyEvent)dlsym(xtst, "XTestFakeKeyEvent");
+        g_assert_nonnull(fake);
+    }
+    return fake;
+}
+
+static void fake_key(Display *xdisplay, KeySym keysym, gboolean press)
+{
+    KeyCode keycode = XKeysymToKeycode(xdisplay, keysym);
+
+    g_assert_cmpuint(keycode, !=, 0);
+    fake_key_event()(xdisplay, keycode, press, 0);
+}
+
+void gui_test_press_keys(GtkWidget *widget, const char *accelerator)
+{
+    GtkRoot *root = gtk_widget_get_root(widget);
+    GdkDisplay *display = gtk_widget_get_display(widget);
+    guint keyval = 0;
+    GdkModifierType modifiers = 0;
+    static const struct {
+        GdkModifierType mask;
+        KeySym keysym;
+    } modifier_keys[] = {
+        {GDK_CONTROL_MASK, XK_Control_L},
+        {GDK_SHIFT_MASK, XK_Shift_L},
+        {GDK_ALT_MASK, XK_Alt_L},
+    };
+
+    g_assert_true(GDK_IS_X11_DISPLAY(display));
+    g_assert_true(GTK_IS_WINDOW(root));
+    g_assert_true(gtk_accelerator_parse(accelerator, &keyval, &modifiers));
+    Display *xdisplay = gdk_x11_display_get_xdisplay(display);
+
+    /* No window manager in Xvfb: give the window the input focus. */
+    if (!gtk_window_is_active(GTK_WINDOW(root))) {
+        Window xid = gdk_x11_surface_get_xid(gtk_native_get_surface(GTK_NATIVE(root)));
+        XSetInputFocus(xdisplay, xid, RevertToParent, CurrentTime);
+        XFlush(xdisplay);
+        GUI_TEST_WAIT_UNTIL(gtk_window_is_active(GTK_WINDOW(root)),
+                            "the window to get the keyboard focus");
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(modifier_keys); i++) {
+        if (modifiers & modifier_keys[i].mask)
+            fake_key(xdisplay, modifier_keys[i].keysym, TRUE);
+    }
+    fake_key(xdisplay, keyval, TRUE);
+    fake_key(xdisplay, keyval, FALSE);
+    for (guint i = G_N_ELEMENTS(modifier_keys); i-- > 0;) {
+        if (modifiers & modifier_keys[i].mask)
+            fake_key(xdisplay, modifier_keys[i].keysym, FALSE);
+    }
+    XSync(xdisplay, False);
+    /* The events come back from the server: let GTK handle them. */
+    gui_test_run_for(150);
 }
 
 void gui_test_click(GtkWidget *button)

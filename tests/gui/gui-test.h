@@ -98,6 +98,13 @@ GtkWidget *gui_test_find_widget(GtkWidget *root, GType type, const char *label);
 /* A toplevel window of type that is visible, or NULL. */
 GtkWindow *gui_test_find_window(GType type);
 
+/* Types accelerator ("Delete", "<Control>n", "<Shift>F10") on the
+ * keyboard, through the X server (XTEST), into widget's window, which gets
+ * the input focus first; returns once GTK has handled the keys. Real key
+ * events: they take the path a user's keys take (focus, key bindings,
+ * shortcuts, mnemonics). */
+void gui_test_press_keys(GtkWidget *widget, const char *accelerator);
+
 /* Clicks a button as a user would (it must be sensitive and mapped). */
 void gui_test_click(GtkWidget *button);
 

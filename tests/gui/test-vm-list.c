@@ -4,6 +4,7 @@
  * disks: it runs, with nothing to boot). */
 #include "gui-test.h"
 
+#include "cirrina-new-vm-dialog.h"
 #include "cirrina-vm-list-page.h"
 #include "cirrina-vm-row.h"
 
@@ -236,11 +237,73 @@ static void test_details_navigation(void)
     gui_test_window_destroy(g_steal_pointer(&window));
 }
 
+/* Everything on the list with the keyboard alone, with real key presses:
+ * Tab to a row, Delete asks (Escape keeps the VM), Ctrl+Return starts,
+ * Shift+F10 opens the row's menu, Enter opens the details and Alt+Left
+ * comes back, Ctrl+N opens the new-VM dialog and Escape closes it. */
+static void test_keyboard(void)
+{
+    gui_test_delete_all_vms();
+    g_autofree char *path = gui_test_create_vm("keys", "{'Memory': <uint64 67108864>}");
+    g_autoptr(CirrinaWindow) window = gui_test_window_new();
+
+    GUI_TEST_WAIT_UNTIL(vm_row(window, "keys") != NULL, "the row of keys");
+    for (int i = 0; i < 12 && !gtk_widget_has_focus(vm_row(window, "keys")); i++)
+        gui_test_press_keys(GTK_WIDGET(window), "Tab");
+    g_assert_true(gtk_widget_has_focus(vm_row(window, "keys")));
+
+    gui_test_press_keys(GTK_WIDGET(window), "Delete");
+    GUI_TEST_WAIT_UNTIL(gui_test_find_window(ADW_TYPE_MESSAGE_DIALOG) != NULL,
+                        "the confirmation after Delete");
+    gui_test_press_keys(GTK_WIDGET(gui_test_find_window(ADW_TYPE_MESSAGE_DIALOG)), "Escape");
+    GUI_TEST_WAIT_UNTIL(gui_test_find_window(ADW_TYPE_MESSAGE_DIALOG) == NULL,
+                        "the confirmation to go on Escape");
+    gui_test_run_for(300);
+    g_assert_true(names_are(window, "keys"));
+
+    gtk_widget_grab_focus(vm_row(window, "keys"));
+    gui_test_press_keys(GTK_WIDGET(window), "<Control>Return");
+    GUI_TEST_WAIT_UNTIL(gui_test_find_label(vm_row(window, "keys"), "Running"),
+                        "keys running after Ctrl+Return");
+
+    gtk_widget_grab_focus(vm_row(window, "keys"));
+    gui_test_press_keys(GTK_WIDGET(window), "<Shift>F10");
+    GUI_TEST_WAIT_UNTIL(gui_test_find_label(vm_row(window, "keys"), "Force Off"),
+                        "the row's menu after Shift+F10");
+    /* The menu is a popover: a surface of its own, so a picture of its own. */
+    GtkWidget *more =
+        gui_test_find_widget(vm_row(window, "keys"), GTK_TYPE_MENU_BUTTON, "More actions for keys");
+    gui_test_screenshot(GTK_WIDGET(gtk_menu_button_get_popover(GTK_MENU_BUTTON(more))),
+                        "vm-row-menu");
+    gui_test_press_keys(GTK_WIDGET(window), "Escape");
+    GUI_TEST_WAIT_UNTIL(gui_test_find_label(vm_row(window, "keys"), "Force Off") == NULL,
+                        "the menu to close on Escape");
+
+    gtk_widget_grab_focus(vm_row(window, "keys"));
+    gui_test_press_keys(GTK_WIDGET(window), "Return");
+    GUI_TEST_WAIT_UNTIL(g_strcmp0(cirrina_window_get_visible_vm_page(window), "details") == 0,
+                        "the details page after Enter");
+    gui_test_press_keys(GTK_WIDGET(window), "<Alt>Left");
+    GUI_TEST_WAIT_UNTIL(g_strcmp0(cirrina_window_get_visible_vm_page(window), "list") == 0,
+                        "the list after Alt+Left");
+
+    gui_test_press_keys(GTK_WIDGET(window), "<Control>n");
+    GUI_TEST_WAIT_UNTIL(gui_test_find_window(CIRRINA_TYPE_NEW_VM_DIALOG) != NULL,
+                        "the new-VM dialog after Ctrl+N");
+    gui_test_press_keys(GTK_WIDGET(gui_test_find_window(CIRRINA_TYPE_NEW_VM_DIALOG)), "Escape");
+    GUI_TEST_WAIT_UNTIL(gui_test_find_window(CIRRINA_TYPE_NEW_VM_DIALOG) == NULL,
+                        "the dialog to close on Escape");
+
+    gui_test_delete_all_vms();
+    gui_test_window_destroy(g_steal_pointer(&window));
+}
+
 int main(int argc, char **argv)
 {
     gui_test_init(&argc, &argv);
     g_test_add_func("/vm-list/follows-daemon", test_follows_daemon);
     g_test_add_func("/vm-list/power-from-ui", test_power_from_ui);
     g_test_add_func("/vm-list/details-navigation", test_details_navigation);
+    g_test_add_func("/vm-list/keyboard", test_keyboard);
     return g_test_run();
 }
