@@ -126,10 +126,31 @@ static void build_choice(CirrinaSetting *self)
     self->editor = self->row = row;
 }
 
+/* libadwaita 1.2's password row shows and hides the text with a button
+ * that has an icon and a tooltip only: no accessible name (GTK 4.8 says
+ * "GtkImage"). It is found by its icon, the row has no getter for it. */
+static void name_show_text_button(GtkWidget *widget)
+{
+    for (GtkWidget *child = gtk_widget_get_first_child(widget); child != NULL;
+         child = gtk_widget_get_next_sibling(child)) {
+        const char *icon =
+            GTK_IS_BUTTON(child) ? gtk_button_get_icon_name(GTK_BUTTON(child)) : NULL;
+
+        if (g_strcmp0(icon, "view-reveal-symbolic") == 0 ||
+            g_strcmp0(icon, "view-conceal-symbolic") == 0)
+            gtk_accessible_update_property(GTK_ACCESSIBLE(child), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                           "Show or Hide the Password", -1);
+        else
+            name_show_text_button(child);
+    }
+}
+
 static void build_entry(CirrinaSetting *self, gboolean password)
 {
     GtkWidget *row = password ? adw_password_entry_row_new() : adw_entry_row_new();
 
+    if (password)
+        name_show_text_button(row);
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), self->spec->title);
     if (self->spec->subtitle != NULL)
         gtk_widget_set_tooltip_text(row, self->spec->subtitle);
