@@ -11,6 +11,23 @@
 #define MiB            (UINT64_C(1) << 20)
 #define Q35_AHCI_PORTS 6
 
+/* A value inside a QEMU option argument ("key=value,key=value"): QEMU
+ * reads ",," as a comma, so a path with a comma stays one value instead
+ * of ending early and adding options of its own. Keys are always written
+ * out ("vnc=unix:..."): a first value without its key would also end at
+ * an '='. */
+static char *opt_value(const char *value)
+{
+    GString *out = g_string_new(NULL);
+
+    for (const char *p = value; *p; p++) {
+        if (*p == ',')
+            g_string_append_c(out, ',');
+        g_string_append_c(out, *p);
+    }
+    return g_string_free(out, FALSE);
+}
+
 /* QEMU's cache modes for bhyve's two block options: nocache is O_DIRECT,
  * direct is O_SYNC. */
 static const char *disk_cache(const CirDisk *disk)
@@ -31,6 +48,7 @@ static bool plan_storage(HvPlan *plan, const HvSpec *spec, GError **error)
     for (size_t i = 0; i < spec->n_disks; i++) {
         const CirDisk *disk = spec->disks[i].disk;
         bool ahci = strcmp(disk->bus, "ahci-hd") == 0;
+        g_autofree char *file = opt_value(spec->disks[i].path);
 
         if (ahci && ahci_port >= Q35_AHCI_PORTS) {
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_SUPPORTED,
@@ -38,8 +56,8 @@ static bool plan_storage(HvPlan *plan, const HvSpec *spec, GError **error)
             return false;
         }
         hv_plan_add_arg(plan, "-drive");
-        hv_plan_add_argf(plan, "file=%s,format=raw,if=none,id=disk%zu,cache=%s,readonly=%s%s",
-                         spec->disks[i].path, i, disk_cache(disk), disk->readonly ? "on" : "off",
+        hv_plan_add_argf(plan, "file=%s,format=raw,if=none,id=disk%zu,cache=%s,readonly=%s%s", file,
+                         i, disk_cache(disk), disk->readonly ? "on" : "off",
                          disk->readonly ? "" : ",discard=unmap");
         hv_plan_add_arg(plan, "-device");
         if (ahci) {
@@ -55,14 +73,16 @@ static bool plan_storage(HvPlan *plan, const HvSpec *spec, GError **error)
         }
     }
     for (size_t i = 0; i < spec->n_isos; i++) {
+        g_autofree char *file = opt_value(spec->isos[i].iso->path);
+
         if (ahci_port >= Q35_AHCI_PORTS) {
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_SUPPORTED,
                         "q35 has %d AHCI ports: too many ahci-hd disks and ISOs", Q35_AHCI_PORTS);
             return false;
         }
         hv_plan_add_arg(plan, "-drive");
-        hv_plan_add_argf(plan, "file=%s,format=raw,if=none,id=cd%zu,media=cdrom,readonly=on",
-                         spec->isos[i].iso->path, i);
+        hv_plan_add_argf(plan, "file=%s,format=raw,if=none,id=cd%zu,media=cdrom,readonly=on", file,
+                         i);
         hv_plan_add_arg(plan, "-device");
         hv_plan_add_argf(plan, "ide-cd,drive=cd%zu,bus=ide.%u,bootindex=%u", i, ahci_port++,
                          boot++);
@@ -80,9 +100,11 @@ static bool plan_network(HvPlan *plan, const HvSpec *spec, GError **error)
         case HV_NET_USER:
             hv_plan_add_argf(plan, "user,id=net%zu", i);
             break;
-        case HV_NET_TAP:
-            hv_plan_add_argf(plan, "tap,id=net%zu,ifname=%s,script=no,downscript=no", i, n->ifname);
+        case HV_NET_TAP: {
+            g_autofree char *ifname = opt_value(n->ifname);
+            hv_plan_add_argf(plan, "tap,id=net%zu,ifname=%s,script=no,downscript=no", i, ifname);
             break;
+        }
         case HV_NET_NETGRAPH:
             g_set_error(error, CIRRINA_ERROR, CIRRINA_ERROR_NOT_SUPPORTED,
                         "QEMU cannot join a netgraph switch");
@@ -101,18 +123,19 @@ static bool plan_network(HvPlan *plan, const HvSpec *spec, GError **error)
 static void plan_devices(HvPlan *plan, const HvSpec *spec)
 {
     const CirVM *vm = spec->vm;
+    g_autofree char *run_dir = opt_value(spec->run_dir);
 
     for (uint32_t port = 1; port <= vm->serial_ports; port++) {
         /* cirrinad connects to it from the start and keeps the log. */
         hv_plan_add_arg(plan, "-chardev");
         hv_plan_add_argf(plan, "socket,id=com%u,path=%s/com%u.sock,server=on,wait=off", port,
-                         spec->run_dir, port);
+                         run_dir, port);
         hv_plan_add_arg(plan, "-device");
         hv_plan_add_argf(plan, "isa-serial,chardev=com%u", port);
     }
     if (strcmp(vm->display, "vnc") == 0) {
         hv_plan_add_arg(plan, "-vnc");
-        hv_plan_add_argf(plan, "unix:%s/vnc.sock%s", spec->run_dir,
+        hv_plan_add_argf(plan, "vnc=unix:%s/vnc.sock%s", run_dir,
                          vm->display_password[0] ? ",password=on" : "");
         hv_plan_add_arg(plan, "-device");
         hv_plan_add_argf(plan, "VGA,edid=on,xres=%u,yres=%u", vm->display_width,
@@ -145,8 +168,9 @@ static void plan_devices(HvPlan *plan, const HvSpec *spec)
         unsigned n = 0;
         g_variant_iter_init(&iter, vm->shares);
         while (g_variant_iter_next(&iter, "(&s&sb)", &name, &path, &ro)) {
+            g_autofree char *dir = opt_value(path);
             hv_plan_add_arg(plan, "-fsdev");
-            hv_plan_add_argf(plan, "local,id=fs%u,path=%s,security_model=mapped-xattr%s", n, path,
+            hv_plan_add_argf(plan, "local,id=fs%u,path=%s,security_model=mapped-xattr%s", n, dir,
                              ro ? ",readonly=on" : "");
             hv_plan_add_arg(plan, "-device");
             hv_plan_add_argf(plan, "virtio-9p-pci,fsdev=fs%u,mount_tag=%s", n, name);
@@ -160,10 +184,14 @@ static HvPlan *qemu_plan(const HvSpec *spec, GError **error)
     const CirVM *vm = spec->vm;
     g_autoptr(HvPlan) plan = hv_plan_new();
     g_autofree char *vars = g_build_filename(spec->vm_state_dir, "uefi-vars.fd", NULL);
+    g_autofree char *vars_value = opt_value(vars);
+    g_autofree char *code_value = opt_value(spec->uefi_code);
+    g_autofree char *run_dir = opt_value(spec->run_dir);
+    g_autofree char *name = opt_value(spec->launch_name);
 
     hv_plan_add_arg(plan, spec->qemu_binary);
     hv_plan_add_arg(plan, "-name");
-    hv_plan_add_argf(plan, "guest=%s,debug-threads=on", spec->launch_name);
+    hv_plan_add_argf(plan, "guest=%s,debug-threads=on", name);
     hv_plan_add_arg(plan, "-uuid");
     hv_plan_add_arg(plan, vm->base.uuid);
     hv_plan_add_arg(plan, "-nodefaults");
@@ -186,12 +214,12 @@ static HvPlan *qemu_plan(const HvSpec *spec, GError **error)
     hv_plan_add_arg(plan, "-rtc");
     hv_plan_add_argf(plan, "base=%s", vm->clock);
     hv_plan_add_arg(plan, "-drive");
-    hv_plan_add_argf(plan, "if=pflash,format=raw,unit=0,readonly=on,file=%s", spec->uefi_code);
+    hv_plan_add_argf(plan, "if=pflash,format=raw,unit=0,readonly=on,file=%s", code_value);
     hv_plan_add_arg(plan, "-drive");
-    hv_plan_add_argf(plan, "if=pflash,format=raw,unit=1,file=%s", vars);
+    hv_plan_add_argf(plan, "if=pflash,format=raw,unit=1,file=%s", vars_value);
     g_hash_table_insert(plan->copies, g_strdup(vars), g_strdup(spec->uefi_vars_template));
     hv_plan_add_arg(plan, "-chardev");
-    hv_plan_add_argf(plan, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off", spec->run_dir);
+    hv_plan_add_argf(plan, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off", run_dir);
     hv_plan_add_arg(plan, "-mon");
     hv_plan_add_arg(plan, "chardev=qmp,mode=control");
     if (!plan_storage(plan, spec, error) || !plan_network(plan, spec, error))
