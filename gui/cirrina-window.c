@@ -263,10 +263,26 @@ static void action_show_page(GSimpleAction *action, GVariant *parameter, gpointe
     cirrina_window_show_page(user_data, g_variant_get_string(parameter, NULL));
 }
 
+/* The shortcuts window is made when asked for and destroyed when closed.
+ * GtkApplication's own (from gtk/help-overlay.ui) would stay as a hidden
+ * toplevel, and GTK 4.8 answers a screen reader that asks for a window
+ * index just gone (a dialog closed meanwhile) with the last toplevel even
+ * when hidden: its accessible has no object path and the app crashes. */
+static void action_show_help_overlay(GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+    g_autoptr(GtkBuilder) builder =
+        gtk_builder_new_from_resource("/org/cirrina/Cirrina/cirrina-shortcuts-window.ui");
+    GtkWindow *shortcuts = GTK_WINDOW(gtk_builder_get_object(builder, "help_overlay"));
+
+    gtk_window_set_transient_for(shortcuts, GTK_WINDOW(user_data));
+    gtk_window_present(shortcuts);
+}
+
 static const GActionEntry win_actions[] = {
     {.name = "new-vm", .activate = action_new_vm},
     {.name = "back", .activate = action_back},
     {.name = "show-page", .activate = action_show_page, .parameter_type = "s"},
+    {.name = "show-help-overlay", .activate = action_show_help_overlay},
 };
 
 static void add_vm_page(CirrinaWindow *self, GtkWidget *page, const char *name)
@@ -392,6 +408,8 @@ static void cirrina_window_class_init(CirrinaWindowClass *klass)
                                         NULL);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Left, GDK_ALT_MASK, "win.back", NULL);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "win.back", NULL);
+    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_question, GDK_CONTROL_MASK,
+                                        "win.show-help-overlay", NULL);
     const char *pages[] = {"vms", "switches", "disks", "isos"};
     for (guint i = 0; i < G_N_ELEMENTS(pages); i++)
         gtk_widget_class_add_binding_action(widget_class, GDK_KEY_1 + i, GDK_ALT_MASK,
