@@ -1,10 +1,11 @@
 /* What cirrinactl writes of the values a daemon sends (cli/value.c):
  * json_write() for --json, format_value() for people. The values are any
- * GVariant, of any type: what comes off the bus is the daemon's to choose.
+ * GVariant of a type D-Bus can carry: what comes off the bus is the
+ * daemon's to choose.
  *
  * Input: a GVariant type string, a NUL byte, then the value's bytes in
  * GVariant's serialization, normal form or not. An input whose type is not
- * a valid definite type is read as an a{sv} (a GetAll reply).
+ * one D-Bus can carry is read as an a{sv} (a GetAll reply).
  *
  * What must hold: no crash, leak or undefined behaviour; the --json text
  * is one JSON value in UTF-8, whatever the strings hold. */
@@ -22,8 +23,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *body = nul ? nul + 1 : data;
 
     fuzz_init_logging();
-    if (!type || !g_variant_type_string_is_valid(type) ||
-        !g_variant_type_is_definite(G_VARIANT_TYPE(type))) {
+    /* Only what can come over D-Bus: a signature of one complete type (no
+     * maybe types), nested no deeper than D-Bus allows (64). */
+    if (!type || strlen(type) > 64 || !g_variant_is_signature(type) ||
+        !g_variant_type_string_is_valid(type)) {
         g_free(type);
         type = g_strdup("a{sv}");
     }

@@ -47,7 +47,7 @@ static void check_value(Kind kind, const char *key, GVariant *value)
         return;
     int r = parse_value(ctl(), key, type, text, &again);
     FUZZ_CHECK(r == 0, "%s=%s, as written for people, does not parse again", key, text);
-    g_variant_ref_sink(again);
+    g_variant_take_ref(again);
     g_autofree char *a = g_variant_print(value, TRUE);
     g_autofree char *b = g_variant_print(again, TRUE);
     FUZZ_CHECK(g_variant_equal(value, again), "%s: %s is written '%s', which reads as %s", key, a,
