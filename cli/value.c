@@ -179,9 +179,11 @@ int parse_value(Ctl *ctl, const char *key, const char *type, const char *text, G
     gint64 s = 0;
     int r;
 
+    /* Strings, names and paths in lists and shares too go out as D-Bus
+     * strings, which are UTF-8. */
+    if (!g_utf8_validate(text, -1, NULL))
+        return bad_value(key, "...", "not valid UTF-8");
     if (strcmp(type, "s") == 0) {
-        if (!g_utf8_validate(text, -1, NULL))
-            return bad_value(key, "...", "not valid UTF-8");
         *ret = g_variant_new_string(text);
     } else if (strcmp(type, "b") == 0) {
         gboolean b;
