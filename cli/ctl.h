@@ -104,6 +104,7 @@ int api_require_method(Ctl *ctl, const char *what, const char *iface, const char
 
 /* value.c: KEY=VALUE parsing and value formatting. */
 int parse_settings(Ctl *ctl, Kind kind, const char *path, char **args, int n, GVariant **ret);
+/* *ret: floating, or a full reference (g_variant_take_ref() takes either). */
 int parse_value(Ctl *ctl, const char *key, const char *type, const char *text, GVariant **ret);
 int parse_size(const char *text, uint64_t *ret);
 char *format_size(uint64_t bytes);

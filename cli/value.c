@@ -333,7 +333,10 @@ int parse_settings(Ctl *ctl, Kind kind, const char *path, char **args, int n, GV
             g_variant_builder_clear(&b);
             return r;
         }
-        g_variant_builder_add(&b, "{sv}", key, value);
+        /* Floating, or a full reference for types read by
+         * g_variant_parse(): taken either way. */
+        g_autoptr(GVariant) owned = g_variant_take_ref(value);
+        g_variant_builder_add(&b, "{sv}", key, owned);
         g_hash_table_add(seen, g_steal_pointer(&key));
     }
     *ret = g_variant_ref_sink(g_variant_builder_end(&b));
