@@ -243,6 +243,10 @@ static void action_delete(GtkWidget *widget, const char *action_name, GVariant *
     GtkWidget *dialog = adw_message_dialog_new(GTK_WINDOW(window), heading, NULL);
     GtkWidget *with_disks = gtk_check_button_new_with_mnemonic("Also delete its _disks");
 
+    /* GTK 4.8 names a check button after its label with the underscore. */
+    gtk_accessible_update_property(GTK_ACCESSIBLE(with_disks), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   "Also delete its disks", -1);
+
     adw_message_dialog_set_body(
         ADW_MESSAGE_DIALOG(dialog),
         "The virtual machine and its network interfaces are deleted. Its disks are kept "
@@ -257,7 +261,13 @@ static void action_delete(GtkWidget *widget, const char *action_name, GVariant *
     adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
     adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
     g_signal_connect_object(dialog, "response", G_CALLBACK(on_delete_response), self, 0);
+    /* The focus starts on Cancel, the default: GTK would give it to the
+     * first control, the check button, and Enter would tick "delete its
+     * disks" instead of cancelling. */
     gtk_window_present(GTK_WINDOW(dialog));
+    GtkWidget *cancel = gtk_window_get_default_widget(GTK_WINDOW(dialog));
+    if (cancel != NULL)
+        gtk_widget_grab_focus(cancel);
 }
 
 static void action_details(GtkWidget *widget, const char *action_name, GVariant *parameter)
