@@ -241,7 +241,8 @@ static void action_delete(GtkWidget *widget, const char *action_name, GVariant *
     const char *const *disks = vm != NULL ? cirrina_vm_get_disks(vm) : NULL;
     g_autofree char *heading = g_strdup_printf("Delete “%s”?", row_vm_name(self));
     GtkWidget *dialog = adw_message_dialog_new(GTK_WINDOW(window), heading, NULL);
-    GtkWidget *with_disks = gtk_check_button_new_with_mnemonic("Also delete its _disks");
+    /* Alt+A: Alt+D is the Delete button's. */
+    GtkWidget *with_disks = gtk_check_button_new_with_mnemonic("_Also delete its disks");
 
     /* GTK 4.8 names a check button after its label with the underscore. */
     gtk_accessible_update_property(GTK_ACCESSIBLE(with_disks), GTK_ACCESSIBLE_PROPERTY_LABEL,
