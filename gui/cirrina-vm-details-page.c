@@ -1032,7 +1032,12 @@ static void action_delete(GtkWidget *widget, const char *name, GVariant *paramet
     adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
     adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
     g_signal_connect_object(dialog, "response", G_CALLBACK(on_delete_response), self, 0);
+    /* The focus starts on Cancel, the default: GTK would give it to the
+     * check button, and Enter would tick it instead of cancelling. */
     gtk_window_present(GTK_WINDOW(dialog));
+    GtkWidget *cancel = gtk_window_get_default_widget(GTK_WINDOW(dialog));
+    if (cancel != NULL)
+        gtk_widget_grab_focus(cancel);
 }
 
 static void on_clear_password_clicked(GtkButton *button, gpointer user_data)
