@@ -109,7 +109,7 @@ static void test_follows_daemon(void)
     /* Attached to a VM behind its back: the row names the VM, and follows
      * the VM's renames. */
     g_autofree char *vm_config = g_strdup_printf("{'Disks': <[objectpath '%s']>}", boot);
-    g_autofree char *vm = gui_test_create_vm("web", vm_config);
+    g_autofree char *vm = storage_test_create_vm("web", vm_config);
     GUI_TEST_WAIT_UNTIL(subtitle_has(window, "boot", "Used by web"), "boot used by web");
     gui_test_screenshot(GTK_WIDGET(window), "disks");
     g_variant_unref(gui_test_call(vm, "org.cirrina.VM", "Rename", g_variant_new("(s)", "www")));
@@ -291,9 +291,33 @@ static void test_import(void)
     g_autofree char *image_sum = storage_test_file_sha256(image);
     g_assert_cmpstr(image_sum, ==, source_sum);
 
-    /* "Import…" in the header: the file chooser (a GtkFileChooserDialog
-     * where there is no portal), and the same file again gets a name of
-     * its own. */
+    g_signal_handlers_disconnect_by_data(import, &last);
+    g_object_unref(import);
+    storage_test_remove_file(source);
+    clean_up();
+    gui_test_window_destroy(g_steal_pointer(&window));
+}
+
+/* "Import…" in the header opens the file chooser (a GtkFileChooserDialog
+ * where there is no portal); its answer imports the file, under a name of
+ * its own when the file's is taken. */
+static void test_import_through_file_chooser(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    /* GTK 4.8's file chooser dialog leaks (its places sidebar and
+     * libcloudproviders): LeakSanitizer would report GTK, not Cirrina. The
+     * plain build runs this. */
+    g_test_skip("GTK's file chooser dialog leaks under LeakSanitizer");
+    return;
+#endif
+    clean_up();
+    g_autofree char *source = storage_test_make_file("source.img", 2 * MiB, FALSE);
+    g_autofree char *source_sum = storage_test_file_sha256(source);
+    g_autoptr(GFile) file = g_file_new_for_path(source);
+    g_autofree char *taken = create_disk("source", MiB, "");
+    g_autoptr(CirrinaWindow) window = open_page();
+
+    GUI_TEST_WAIT_UNTIL(names_are(window, "source"), "the disk list");
     gui_test_click(gui_test_find_widget(GTK_WIDGET(window), GTK_TYPE_BUTTON, "Import Disk Image"));
     GUI_TEST_WAIT_UNTIL(gui_test_find_window(GTK_TYPE_FILE_CHOOSER_DIALOG) != NULL,
                         "the file chooser");
@@ -308,14 +332,12 @@ static void test_import(void)
     gtk_dialog_response(GTK_DIALOG(chooser), GTK_RESPONSE_ACCEPT);
     GUI_TEST_WAIT_UNTIL(gui_test_find_window(GTK_TYPE_FILE_CHOOSER_DIALOG) == NULL,
                         "the file chooser to close");
-    GUI_TEST_WAIT_UNTIL(names_are(window, "source,source-2"), "both imports in the list");
+    GUI_TEST_WAIT_UNTIL(names_are(window, "source,source-2"), "the import in the list");
     g_autofree char *second = storage_test_lookup("Disk", "source-2");
     g_autofree char *second_image = disk_string(second, "Path");
     g_autofree char *second_sum = storage_test_file_sha256(second_image);
     g_assert_cmpstr(second_sum, ==, source_sum);
 
-    g_signal_handlers_disconnect_by_data(import, &last);
-    g_object_unref(import);
     storage_test_remove_file(source);
     clean_up();
     gui_test_window_destroy(g_steal_pointer(&window));
@@ -372,6 +394,7 @@ int main(int argc, char **argv)
     g_test_add_func("/disks-page/follows-daemon", test_follows_daemon);
     g_test_add_func("/disks-page/manage-from-ui", test_manage_from_ui);
     g_test_add_func("/disks-page/import", test_import);
+    g_test_add_func("/disks-page/import-through-file-chooser", test_import_through_file_chooser);
     g_test_add_func("/disks-page/cancel-import", test_cancel_import);
     return g_test_run();
 }

@@ -31,7 +31,8 @@ static gboolean subtitle_has(CirrinaWindow *window, const char *name, const char
 static char *create_switch(const char *name, const char *config)
 {
     g_autoptr(GError) error = NULL;
-    GVariant *dict = g_variant_parse(G_VARIANT_TYPE_VARDICT, config, NULL, NULL, &error);
+    /* Not floating: the call below takes its own reference. */
+    g_autoptr(GVariant) dict = g_variant_parse(G_VARIANT_TYPE_VARDICT, config, NULL, NULL, &error);
     g_assert_no_error(error);
     g_autoptr(GVariant) reply = gui_test_call(CIRRINA_OBJECT_PATH, MANAGER, "CreateSwitch",
                                               g_variant_new("(s@a{sv})", name, dict));
@@ -164,7 +165,7 @@ static void test_delete_from_ui(void)
     gui_test_delete_all_vms();
     g_autofree char *doomed = create_switch("doomed", "{}");
     g_autofree char *busy = create_switch("inuse", "{}");
-    g_autofree char *vm = gui_test_create_vm("client", "{}");
+    g_autofree char *vm = storage_test_create_vm("client", "{}");
     g_autofree char *nic_config = g_strdup_printf("({'Switch': <objectpath '%s'>},)", busy);
     g_variant_unref(
         gui_test_call(vm, "org.cirrina.VM", "AddNIC", g_variant_new_parsed(nic_config)));
