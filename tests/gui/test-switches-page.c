@@ -92,6 +92,25 @@ static void test_follows_daemon(void)
     GUI_TEST_WAIT_UNTIL(subtitle_has(window, "lan", "Second floor"), "lan's new description");
     gui_test_screenshot(GTK_WIDGET(window), "switches");
 
+    /* The daemon restarts: the page empties with it and fills again with
+     * the same switches, live (no stale copies). */
+    CirrinaClient *client = cirrina_window_get_client(window);
+    g_autoptr(CirrinaObject) before = cirrina_client_get_object(client, lan);
+    gui_test_control("restart-daemon");
+    GUI_TEST_WAIT_UNTIL(({
+                            g_autoptr(CirrinaObject) now = cirrina_client_get_object(client, lan);
+                            now != NULL &&now != before;
+                        }),
+                        "the client to load the new daemon's objects");
+    GUI_TEST_WAIT_UNTIL(g_strcmp0(cirrina_window_get_visible_page(window), "offline") != 0 &&
+                            g_strcmp0(cirrina_window_get_visible_page(window), "connecting") != 0,
+                        "the pages again");
+    cirrina_window_show_page(window, "switches");
+    GUI_TEST_WAIT_UNTIL(names_are(window, "lan,zone"), "the switches again");
+    g_variant_unref(gui_test_call(lan, SWITCH, "Update",
+                                  g_variant_new_parsed("({'Description': <'Third floor'>},)")));
+    GUI_TEST_WAIT_UNTIL(subtitle_has(window, "lan", "Third floor"), "a change after the restart");
+
     /* Deleted behind its back. */
     g_variant_unref(gui_test_call(dmz, SWITCH, "Delete", NULL));
     GUI_TEST_WAIT_UNTIL(names_are(window, "lan"), "zone gone");
