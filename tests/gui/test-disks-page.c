@@ -5,6 +5,12 @@
  * and a cancelled import leaves nothing in the daemon's disk directory. */
 #include "storage-test.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gio/gunixfdlist.h>
+#include <glib-unix.h>
+
 #include "cirrina-disks-page.h"
 #include "cirrina-progress-row.h"
 #include "cirrina-size-row.h"
@@ -388,6 +394,77 @@ static void test_cancel_import(void)
     gui_test_window_destroy(g_steal_pointer(&window));
 }
 
+typedef struct {
+    gboolean done;
+    GError *error;
+} CallResult;
+
+static void on_external_import_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    CallResult *call = user_data;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish(
+        G_DBUS_CONNECTION(source), NULL, result, &call->error);
+
+    call->done = TRUE;
+}
+
+/* Another client (cirrinactl, say) imports through a pipe: the page shows
+ * the daemon's Job with its progress, and its Cancel button cancels the
+ * Job; the other client's call then fails with Cancelled, nothing kept. */
+static void test_other_clients_job(void)
+{
+    clean_up();
+    g_autoptr(CirrinaWindow) window = open_page();
+    g_autoptr(GUnixFDList) fds = g_unix_fd_list_new();
+    g_autoptr(GError) error = NULL;
+    CallResult call = {0};
+    int pipe_fds[2];
+
+    GUI_TEST_WAIT_UNTIL(gui_test_find_label(GTK_WIDGET(window), "No Disks"), "the empty page");
+    g_assert_true(g_unix_open_pipe(pipe_fds, FD_CLOEXEC, &error));
+    g_assert_true(g_unix_set_fd_nonblocking(pipe_fds[1], TRUE, &error));
+    g_assert_cmpint(g_unix_fd_list_append(fds, pipe_fds[0], &error), ==, 0);
+    close(pipe_fds[0]);
+    g_dbus_connection_call_with_unix_fd_list(
+        gui_test_bus(), CIRRINA_BUS_NAME, CIRRINA_OBJECT_PATH, MANAGER, "ImportDisk",
+        g_variant_new_parsed("(%s, @h 0, {'Size': <%t>})", "elsewhere", 64 * MiB), NULL,
+        G_DBUS_CALL_FLAGS_NONE, G_MAXINT, fds, NULL, on_external_import_done, &call);
+
+    /* 4 MiB of the 64 announced, written as the pipe takes them. */
+    g_autofree char *chunk = g_malloc0(64 * 1024);
+    gsize written = 0;
+    GUI_TEST_WAIT_UNTIL(({
+                            ssize_t n = write(pipe_fds[1], chunk, 64 * 1024);
+                            if (n > 0)
+                                written += (gsize)n;
+                            written >= 4 * MiB;
+                        }),
+                        "the daemon to read 4 MiB");
+    const char *title = "Importing “elsewhere”";
+    GUI_TEST_WAIT_UNTIL(
+        progress_row(window, title) != NULL &&
+            strstr(storage_test_row_subtitle(GTK_WIDGET(progress_row(window, title))),
+                   "of 64 MiB") != NULL,
+        "the other client's import in progress");
+    CirrinaProgressRow *row = progress_row(window, title);
+    GUI_TEST_WAIT_UNTIL(cirrina_progress_row_get_fraction(row) > 0.0, "its bar to move");
+    gui_test_click(
+        gui_test_find_widget(GTK_WIDGET(row), GTK_TYPE_BUTTON, "Cancel importing “elsewhere”"));
+    GUI_TEST_WAIT_UNTIL(call.done, "the other client's call to end");
+    g_assert_nonnull(call.error);
+    g_autofree char *remote = g_dbus_error_get_remote_error(call.error);
+    g_assert_cmpstr(remote, ==, "org.cirrina.Error.Cancelled");
+    GUI_TEST_WAIT_UNTIL(progress_row(window, title) == NULL, "the row to go");
+    g_autofree char *gone = storage_test_lookup("Disk", "elsewhere");
+    g_assert_null(gone);
+    GUI_TEST_WAIT_UNTIL(gui_test_find_label(GTK_WIDGET(window), "No Disks"),
+                        "the empty page again");
+
+    close(pipe_fds[1]);
+    g_clear_error(&call.error);
+    gui_test_window_destroy(g_steal_pointer(&window));
+}
+
 int main(int argc, char **argv)
 {
     gui_test_init(&argc, &argv);
@@ -396,5 +473,6 @@ int main(int argc, char **argv)
     g_test_add_func("/disks-page/import", test_import);
     g_test_add_func("/disks-page/import-through-file-chooser", test_import_through_file_chooser);
     g_test_add_func("/disks-page/cancel-import", test_cancel_import);
+    g_test_add_func("/disks-page/other-clients-job", test_other_clients_job);
     return g_test_run();
 }
