@@ -739,8 +739,8 @@ static void leave_fullscreen(CirrinaConsolePage *self)
     self->fullscreen_leave = NULL;
     g_signal_handlers_disconnect_by_data(window, self);
     gtk_window_destroy(window);
-    if (gtk_widget_get_mapped(GTK_WIDGET(self)))
-        gtk_widget_grab_focus(GTK_WIDGET(self->display));
+    /* The keyboard stays with the VM (the window maps it back later). */
+    gtk_widget_grab_focus(GTK_WIDGET(self->display));
 }
 
 static void set_fullscreen(CirrinaConsolePage *self, gboolean fullscreen)
