@@ -206,7 +206,6 @@ static GtkWidget *new_row(CirrinaAttachmentList *self, guint index)
     const char *path = self->paths->pdata[index];
     g_autofree char *name = object_name(self, path);
     g_autofree char *summary = object_summary(self, path);
-    g_autofree char *subtitle = NULL;
     g_autofree char *up = g_strdup_printf("Move %s up", name);
     g_autofree char *down = g_strdup_printf("Move %s down", name);
     g_autofree char *remove = g_strdup_printf("Detach %s", name);
@@ -215,9 +214,7 @@ static GtkWidget *new_row(CirrinaAttachmentList *self, guint index)
 
     adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), name);
-    if (self->kind == CIRRINA_ATTACHMENT_DISK && index == 0 && self->paths->len > 2)
-        subtitle = g_strdup_printf("%s · boots first", summary);
-    adw_action_row_set_subtitle(ADW_ACTION_ROW(row), subtitle != NULL ? subtitle : summary);
+    adw_action_row_set_subtitle(ADW_ACTION_ROW(row), summary);
     adw_action_row_add_prefix(ADW_ACTION_ROW(row),
                               gtk_image_new_from_icon_name(self->kind == CIRRINA_ATTACHMENT_DISK
                                                                ? "drive-harddisk-symbolic"

@@ -18,6 +18,7 @@
 #include "cirrina-attachment-list.h"
 #include "cirrina-nic-list.h"
 #include "cirrina-setting-row.h"
+#include "cirrina-share-list.h"
 #include "cirrina-window.h"
 
 #define MiB (G_GUINT64_CONSTANT(1) << 20)
@@ -49,7 +50,7 @@ static const char *const vga_modes[] = {"io", "on", "off", NULL};
 static const char *const vga_labels[] = {"I/O Ports Only", "On", "Off", NULL};
 
 /* Every writable property of org.cirrina.VM but Disks, ISOs and Shares
- * (lists with their own widgets), in the order shown. Ranges are the
+ * (lists with widgets of their own), in the order shown. Ranges are the
  * daemon's (service/core/vm.c); it checks them again and says why. */
 static const VmSettingSpec vm_settings[] = {
     {SECTION_GENERAL,
@@ -226,6 +227,7 @@ struct _CirrinaVmDetailsPage {
     CirrinaAttachmentList *disks;
     CirrinaAttachmentList *isos;
     CirrinaNicList *nics;
+    CirrinaShareList *shares;
     GtkWidget *clear_password_button;
     gboolean clear_password;
 
@@ -388,6 +390,7 @@ static void clear_errors(CirrinaVmDetailsPage *self)
         cirrina_setting_set_error(setting, NULL);
     cirrina_attachment_list_set_error(self->disks, NULL);
     cirrina_attachment_list_set_error(self->isos, NULL);
+    cirrina_share_list_set_error(self->shares, NULL);
 }
 
 static void on_setting_changed(CirrinaSetting *setting, gpointer user_data)
@@ -424,6 +427,15 @@ static void on_attachments_changed(CirrinaAttachmentList *list, gpointer user_da
 
     cirrina_attachment_list_set_error(list, NULL);
     draft_set(self, key, cirrina_attachment_list_get_value(list));
+    update_changes(self);
+}
+
+static void on_shares_changed(CirrinaShareList *list, gpointer user_data)
+{
+    CirrinaVmDetailsPage *self = user_data;
+
+    cirrina_share_list_set_error(list, NULL);
+    draft_set(self, "Shares", cirrina_share_list_get_value(list));
     update_changes(self);
 }
 
@@ -520,6 +532,14 @@ static void load_setting(CirrinaVmDetailsPage *self, const char *key)
 
 static void load_list(CirrinaVmDetailsPage *self, const char *key)
 {
+    if (g_strcmp0(key, "Shares") == 0) {
+        g_autoptr(GVariant) shares = NULL;
+        if (g_hash_table_contains(self->draft, key))
+            return;
+        shares = current_value(self, key);
+        cirrina_share_list_set_value(self->shares, shares);
+        return;
+    }
     CirrinaAttachmentList *list = g_strcmp0(key, "Disks") == 0 ? self->disks : self->isos;
     g_autoptr(GVariant) value = NULL;
 
@@ -541,6 +561,7 @@ static void load_all(CirrinaVmDetailsPage *self)
         load_setting(self, vm_settings[i].spec.key);
     load_list(self, "Disks");
     load_list(self, "ISOs");
+    load_list(self, "Shares");
     update_topology_subtitle(self);
     update_password_row(self);
     update_header(self);
@@ -555,7 +576,8 @@ static void on_vm_properties_changed(GDBusProxy *proxy, GVariant *changed, GStrv
 
     g_variant_iter_init(&iter, changed);
     while (g_variant_iter_next(&iter, "{&sv}", &key, NULL)) {
-        if (g_strcmp0(key, "Disks") == 0 || g_strcmp0(key, "ISOs") == 0)
+        if (g_strcmp0(key, "Disks") == 0 || g_strcmp0(key, "ISOs") == 0 ||
+            g_strcmp0(key, "Shares") == 0)
             load_list(self, key);
         else if (g_strcmp0(key, "NICs") == 0)
             queue_nic_refresh(self);
@@ -717,6 +739,8 @@ static void show_inline_error(CirrinaVmDetailsPage *self, const char *key, const
         cirrina_attachment_list_set_error(self->disks, text);
     else if (g_strcmp0(key, "ISOs") == 0)
         cirrina_attachment_list_set_error(self->isos, text);
+    else if (g_strcmp0(key, "Shares") == 0)
+        cirrina_share_list_set_error(self->shares, text);
     else if (find_setting(self, key) != NULL)
         cirrina_setting_set_error(find_setting(self, key), text);
 }
@@ -1137,6 +1161,8 @@ static void build_settings(CirrinaVmDetailsPage *self)
     adw_preferences_page_add(self->preferences, ADW_PREFERENCES_GROUP(self->isos));
     self->nics = cirrina_nic_list_new(self->client);
     adw_preferences_page_add(self->preferences, ADW_PREFERENCES_GROUP(self->nics));
+    self->shares = cirrina_share_list_new();
+    adw_preferences_page_add(self->preferences, ADW_PREFERENCES_GROUP(self->shares));
     self->groups[SECTION_DISPLAY] = add_group(self, "Display", NULL);
     self->groups[SECTION_DEVICES] = add_group(self, "Devices", NULL);
     self->groups[SECTION_STARTUP] =
@@ -1179,6 +1205,7 @@ static void build_settings(CirrinaVmDetailsPage *self)
     g_signal_connect(self->disks, "changed", G_CALLBACK(on_attachments_changed), self);
     g_signal_connect(self->isos, "changed", G_CALLBACK(on_attachments_changed), self);
     g_signal_connect(self->nics, "changed", G_CALLBACK(on_nics_changed), self);
+    g_signal_connect(self->shares, "changed", G_CALLBACK(on_shares_changed), self);
 }
 
 static void cirrina_vm_details_page_constructed(GObject *object)

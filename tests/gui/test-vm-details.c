@@ -208,6 +208,14 @@ static void clean_slate(void)
     delete_all_disks();
 }
 
+/* A screenshot once animations (a toast sliding in) are over: a widget
+ * waiting for its allocation draws nothing. */
+static void screenshot(GtkWidget *widget, const char *name)
+{
+    gui_test_run_for(800);
+    gui_test_screenshot(widget, name);
+}
+
 /* --- the tests --- */
 
 /* A VM made over D-Bus shows with its values, every group of settings there. */
@@ -332,7 +340,7 @@ static void test_invalid_value(void)
     /* The edits stay, to be corrected. */
     g_assert_cmpstr(entry_text(page, "Description"), ==, "should not stick");
     g_assert_true(gtk_widget_is_sensitive(apply_button(window)));
-    gui_test_screenshot(GTK_WIDGET(window), "details-invalid");
+    screenshot(GTK_WIDGET(window), "details-invalid");
 
     /* A name with '/': Rename refuses it. */
     gui_test_click(gui_test_find_widget(page, GTK_TYPE_BUTTON, "Revert"));
@@ -363,7 +371,7 @@ static void test_busy_while_running(void)
     GUI_TEST_WAIT_UNTIL(gui_test_find_label(GTK_WIDGET(window), "Busy") != NULL, "Busy in a toast");
     g_assert_true(has_error_mark(page, "Memory"));
     g_assert_cmpuint(vm_u64(path, "Memory"), ==, 64 * MiB);
-    gui_test_screenshot(GTK_WIDGET(window), "details-busy");
+    screenshot(GTK_WIDGET(window), "details-busy");
 
     /* The description may change while it runs. */
     gui_test_click(gui_test_find_widget(page, GTK_TYPE_BUTTON, "Revert"));
@@ -392,18 +400,24 @@ static gboolean vm_paths_are(const char *path, const char *name, const char *exp
     return g_strcmp0(paths, expected) == 0;
 }
 
-/* Picks the row titled item from a header's "add" popover. */
-static void pick_from_popover(GtkWidget *page, const char *button_label, const char *item)
+/* Opens a header's "add" popover and returns it. */
+static GtkWidget *open_popover(GtkWidget *page, const char *button_label)
 {
     GtkWidget *button = gui_test_find_widget(page, GTK_TYPE_MENU_BUTTON, button_label);
     g_assert_nonnull(button);
-    /* As a keyboard user: focus scrolls the button into view (a popover
-     * cannot point at a place off the screen). */
     gtk_widget_grab_focus(button);
     gui_test_run_for(300);
     gtk_menu_button_popup(GTK_MENU_BUTTON(button));
     GtkWidget *popover = GTK_WIDGET(gtk_menu_button_get_popover(GTK_MENU_BUTTON(button)));
-    GUI_TEST_WAIT_UNTIL(is_shown(popover) && find_row(popover, item) != NULL, "the popover");
+    GUI_TEST_WAIT_UNTIL(is_shown(popover), "the popover");
+    return popover;
+}
+
+/* Picks the row titled item from a header's "add" popover. */
+static void pick_from_popover(GtkWidget *page, const char *button_label, const char *item)
+{
+    GtkWidget *popover = open_popover(page, button_label);
+    GUI_TEST_WAIT_UNTIL(find_row(popover, item) != NULL, "the item in the popover");
     GtkWidget *row = find_row(popover, item);
     g_signal_emit_by_name(gtk_widget_get_parent(row), "row-activated", row);
     GUI_TEST_WAIT_UNTIL(!is_shown(popover), "the popover to close");
@@ -430,7 +444,7 @@ static void test_attachments(void)
         gtk_widget_has_focus(gui_test_find_widget(page, GTK_TYPE_BUTTON, "Move beta down")));
     pick_from_popover(page, "Add network interface", "User-mode NAT");
     g_assert_nonnull(gui_test_find_label(page, "virtio-net · new, not applied yet"));
-    gui_test_screenshot(GTK_WIDGET(window), "details-attachments");
+    screenshot(GTK_WIDGET(window), "details-attachments");
     g_assert_true(vm_paths_are(path, "Disks", alpha));
 
     gui_test_click(apply_button(window));
@@ -449,6 +463,86 @@ static void test_attachments(void)
     gui_test_click(apply_button(window));
     GUI_TEST_WAIT_UNTIL(vm_paths_are(path, "Disks", beta), "only beta");
     GUI_TEST_WAIT_UNTIL(vm_paths_are(path, "NICs", ""), "no NIC");
+    gui_test_window_destroy(g_steal_pointer(&window));
+}
+
+static void share_folder(GtkWidget *page, const char *name, const char *path, gboolean read_only)
+{
+    GtkWidget *popover = open_popover(page, "Share a folder");
+    type_into(find_row(popover, "Name in the Guest"), name);
+    type_into(find_row(popover, "Folder on the Host"), path);
+    gtk_switch_set_active(GTK_SWITCH(find_by_type(find_row(popover, "Read-Only"), GTK_TYPE_SWITCH)),
+                          read_only);
+    gui_test_click(gui_test_find_widget(popover, GTK_TYPE_BUTTON, "Add Share"));
+    GUI_TEST_WAIT_UNTIL(!is_shown(popover), "the popover to close");
+}
+
+/* Shared folders: a relative path is refused (shown on the group), an
+ * absolute one is applied. */
+static void test_shares(void)
+{
+    clean_slate();
+    g_autofree char *path = gui_test_create_vm("sharing", "{}");
+    g_autoptr(CirrinaWindow) window = open_details(path);
+    GtkWidget *page = GTK_WIDGET(details_page(window));
+
+    share_folder(page, "data", "relative/data", FALSE);
+    g_assert_nonnull(find_row(page, "data"));
+    gui_test_click(apply_button(window));
+    GUI_TEST_WAIT_UNTIL(gui_test_find_label(page, "must be absolute") != NULL,
+                        "the daemon's error on the group");
+    g_assert_nonnull(gui_test_find_label(GTK_WIDGET(window), "Invalid value"));
+    g_autoptr(GVariant) none = gui_test_get_property(path, VM, "Shares");
+    g_assert_cmpuint(g_variant_n_children(none), ==, 0);
+
+    gui_test_click(gui_test_find_widget(page, GTK_TYPE_BUTTON, "Remove share data"));
+    share_folder(page, "data", "/srv/data", TRUE);
+    gui_test_click(apply_button(window));
+    GUI_TEST_WAIT_UNTIL(applied(window), "the answer");
+    g_autoptr(GVariant) shares = gui_test_get_property(path, VM, "Shares");
+    g_autofree char *text = g_variant_print(shares, FALSE);
+    g_assert_cmpstr(text, ==, "[('data', '/srv/data', true)]");
+    g_assert_null(gui_test_find_label(page, "must be absolute"));
+    g_assert_nonnull(gui_test_find_label(page, "/srv/data · read-only"));
+    gui_test_window_destroy(g_steal_pointer(&window));
+}
+
+/* With the keyboard alone, with real key presses: Enter in a text field or
+ * a spin button applies, so does Ctrl+S; a disk moves with Space on its
+ * button, which keeps the focus for the next press. */
+static void test_keyboard(void)
+{
+    clean_slate();
+    g_autofree char *alpha = create_disk("kalpha", 64 * MiB);
+    g_autofree char *beta = create_disk("kbeta", 64 * MiB);
+    g_autofree char *config = g_strdup_printf("{'Disks': <[objectpath '%s', '%s']>}", alpha, beta);
+    g_autofree char *path = gui_test_create_vm("keyboard", config);
+    g_autofree char *beta_alpha = g_strdup_printf("%s,%s", beta, alpha);
+    g_autoptr(CirrinaWindow) window = open_details(path);
+    GtkWidget *page = GTK_WIDGET(details_page(window));
+
+    GtkWidget *description = find_row(page, "Description");
+    type_into(description, "typed");
+    gtk_widget_grab_focus(description);
+    gui_test_press_keys(description, "Return");
+    GUI_TEST_WAIT_UNTIL(vm_string_is(path, "Description", "typed"), "Enter to apply the text");
+    GUI_TEST_WAIT_UNTIL(applied(window), "the answer");
+
+    GtkWidget *memory = row_spin(page, "Memory");
+    type_into(memory, "512");
+    gtk_widget_grab_focus(memory);
+    gui_test_press_keys(memory, "Return");
+    GUI_TEST_WAIT_UNTIL(vm_u64(path, "Memory") == 512 * MiB, "Enter to apply the number");
+    GUI_TEST_WAIT_UNTIL(applied(window), "the answer");
+
+    GtkWidget *down = gui_test_find_widget(page, GTK_TYPE_BUTTON, "Move kalpha down");
+    gtk_widget_grab_focus(down);
+    gui_test_press_keys(down, "space");
+    GtkWidget *up = gui_test_find_widget(page, GTK_TYPE_BUTTON, "Move kalpha up");
+    g_assert_true(gtk_widget_has_focus(up));
+    gui_test_press_keys(up, "<Control>s");
+    GUI_TEST_WAIT_UNTIL(vm_paths_are(path, "Disks", beta_alpha), "Ctrl+S to apply the order");
+    GUI_TEST_WAIT_UNTIL(applied(window), "the answer");
     gui_test_window_destroy(g_steal_pointer(&window));
 }
 
@@ -489,7 +583,7 @@ static void test_new_vm(void)
     type_into(row_spin(dialog, "Disk Size"), "2");
     choose(dialog, "Network", "User-mode NAT");
     type_into(row_spin(dialog, "Memory"), "512");
-    gui_test_screenshot(dialog, "new-vm");
+    screenshot(dialog, "new-vm");
     gui_test_click(gui_test_find_widget(dialog, GTK_TYPE_BUTTON, "Create"));
 
     GUI_TEST_WAIT_UNTIL(gui_test_find_window(CIRRINA_TYPE_NEW_VM_DIALOG) == NULL,
@@ -567,9 +661,41 @@ static void test_new_vm_undo(void)
     g_assert_cmpuint(count_objects(VM), ==, 0);
     g_assert_cmpuint(count_objects(DISK), ==, 0);
     g_assert_false(has_error_mark(dialog, "Name"));
-    gui_test_screenshot(dialog, "new-vm-error");
+    screenshot(dialog, "new-vm-error");
 
     gtk_window_destroy(GTK_WINDOW(dialog));
+    gui_test_window_destroy(g_steal_pointer(&window));
+}
+
+/* The dialog with the keyboard: Ctrl+N opens it, Escape closes it with
+ * nothing made, Enter in the name creates. */
+static void test_new_vm_keyboard(void)
+{
+    clean_slate();
+    g_autoptr(CirrinaWindow) window = gui_test_window_new();
+    GUI_TEST_WAIT_UNTIL(cirrina_client_get_connected(cirrina_window_get_client(window)),
+                        "the app to reach cirrinad");
+
+    gui_test_press_keys(GTK_WIDGET(window), "<Control>n");
+    GUI_TEST_WAIT_UNTIL(gui_test_find_window(CIRRINA_TYPE_NEW_VM_DIALOG) != NULL,
+                        "the dialog after Ctrl+N");
+    GtkWidget *dialog = GTK_WIDGET(gui_test_find_window(CIRRINA_TYPE_NEW_VM_DIALOG));
+    GUI_TEST_WAIT_UNTIL(gtk_widget_get_mapped(dialog), "the dialog on the screen");
+    gui_test_press_keys(dialog, "Escape");
+    GUI_TEST_WAIT_UNTIL(gui_test_find_window(CIRRINA_TYPE_NEW_VM_DIALOG) == NULL,
+                        "the dialog to go on Escape");
+    g_assert_cmpuint(count_objects(VM), ==, 0);
+
+    dialog = GTK_WIDGET(open_new_vm_dialog(window));
+    GtkWidget *name = find_row(dialog, "Name");
+    type_into(row_spin(dialog, "Disk Size"), "0");
+    type_into(name, "bykeys");
+    gtk_widget_grab_focus(name);
+    gui_test_press_keys(name, "Return");
+    GUI_TEST_WAIT_UNTIL(gui_test_find_window(CIRRINA_TYPE_NEW_VM_DIALOG) == NULL,
+                        "the dialog to close after Enter");
+    g_assert_cmpuint(count_objects(VM), ==, 1);
+    g_assert_cmpuint(count_objects(DISK), ==, 0);
     gui_test_window_destroy(g_steal_pointer(&window));
 }
 
@@ -584,8 +710,11 @@ int main(int argc, char **argv)
     g_test_add_func("/vm-details/invalid-value", test_invalid_value);
     g_test_add_func("/vm-details/busy-while-running", test_busy_while_running);
     g_test_add_func("/vm-details/attachments", test_attachments);
+    g_test_add_func("/vm-details/shares", test_shares);
+    g_test_add_func("/vm-details/keyboard", test_keyboard);
     g_test_add_func("/new-vm/creates-vm-disk-nic", test_new_vm);
     g_test_add_func("/new-vm/refused-name", test_new_vm_refused);
     g_test_add_func("/new-vm/undoes-on-failure", test_new_vm_undo);
+    g_test_add_func("/new-vm/keyboard", test_new_vm_keyboard);
     return g_test_run();
 }
