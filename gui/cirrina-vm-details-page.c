@@ -689,17 +689,22 @@ static gboolean has_input_errors(CirrinaVmDetailsPage *self)
 static void update_changes(CirrinaVmDetailsPage *self)
 {
     guint n = count_changes(self);
+    /* Unreadable input counts as an edit: Apply then says what is wrong,
+     * rather than staying grey without a word. */
+    gboolean unreadable = self->proxy != NULL && has_input_errors(self);
     g_autofree char *text = NULL;
 
     if (self->applying)
         text = g_strdup("Applying…");
+    else if (unreadable)
+        text = g_strdup("A value cannot be read");
     else if (n > 0)
         text = g_strdup_printf(n == 1 ? "%u change not applied" : "%u changes not applied", n);
     gtk_label_set_text(self->changes_label, text != NULL ? text : "");
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "details.apply",
-                                  self->proxy != NULL && n > 0 && !self->applying);
+                                  self->proxy != NULL && (n > 0 || unreadable) && !self->applying);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "details.revert",
-                                  self->proxy != NULL && n > 0 && !self->applying);
+                                  self->proxy != NULL && (n > 0 || unreadable) && !self->applying);
     gtk_spinner_set_spinning(self->apply_spinner, self->applying);
     gtk_widget_set_visible(GTK_WIDGET(self->apply_spinner), self->applying);
     gtk_widget_set_sensitive(GTK_WIDGET(self->preferences), !self->applying);
@@ -881,7 +886,7 @@ static void apply(CirrinaVmDetailsPage *self)
     while (g_hash_table_iter_next(&settings, NULL, &setting))
         cirrina_setting_commit(setting);
     if (has_input_errors(self)) {
-        show_toast(self, "Some values cannot be read: see the fields marked in red");
+        show_toast(self, "A value cannot be read: see the field marked in red");
         return;
     }
     if (count_changes(self) == 0)

@@ -152,6 +152,12 @@ static char *vm_string(const char *path, const char *name)
     return v != NULL ? g_variant_dup_string(v, NULL) : NULL;
 }
 
+static gboolean vm_bool(const char *path, const char *name)
+{
+    g_autoptr(GVariant) v = gui_test_get_property(path, VM, name);
+    return v != NULL && g_variant_get_boolean(v);
+}
+
 static gboolean vm_string_is(const char *path, const char *name, const char *expected)
 {
     g_autofree char *s = vm_string(path, name);
@@ -507,6 +513,44 @@ static void test_shares(void)
     gui_test_window_destroy(g_steal_pointer(&window));
 }
 
+/* The fields that are not plain values: the write-only VNC password (set,
+ * then removed) and CPU pins typed as text (unreadable text is refused
+ * before anything is sent). */
+static void test_password_and_pins(void)
+{
+    clean_slate();
+    g_autofree char *path = gui_test_create_vm("special", "{'CPUs': <uint32 2>}");
+    g_autoptr(CirrinaWindow) window = open_details(path);
+    GtkWidget *page = GTK_WIDGET(details_page(window));
+
+    type_into(find_row(page, "New VNC Password (none is set)"), "secret1");
+    gui_test_click(apply_button(window));
+    GUI_TEST_WAIT_UNTIL(vm_bool(path, "DisplayPasswordSet"), "a password set");
+    GUI_TEST_WAIT_UNTIL(find_row(page, "New VNC Password (one is set)") != NULL,
+                        "the row to say one is set");
+    /* Write-only: the field does not show it afterwards. */
+    g_assert_cmpstr(entry_text(page, "New VNC Password (one is set)"), ==, "");
+    gui_test_click(gui_test_find_widget(page, GTK_TYPE_BUTTON, "Remove the VNC password"));
+    g_assert_nonnull(find_row(page, "VNC Password (removed on Apply)"));
+    gui_test_click(apply_button(window));
+    GUI_TEST_WAIT_UNTIL(!vm_bool(path, "DisplayPasswordSet"), "no password");
+    GUI_TEST_WAIT_UNTIL(applied(window), "the answer");
+
+    type_into(find_row(page, "CPU Pinning"), "0:1, nonsense");
+    g_assert_true(has_error_mark(page, "CPU Pinning"));
+    gtk_widget_activate_action(page, "details.apply", NULL);
+    GUI_TEST_WAIT_UNTIL(gui_test_find_label(GTK_WIDGET(window), "cannot be read") != NULL,
+                        "a word that the pins cannot be read");
+    type_into(find_row(page, "CPU Pinning"), "0:1, 1:0");
+    g_assert_false(has_error_mark(page, "CPU Pinning"));
+    gui_test_click(apply_button(window));
+    GUI_TEST_WAIT_UNTIL(applied(window), "the answer");
+    g_autoptr(GVariant) pins = gui_test_get_property(path, VM, "CPUPins");
+    g_autofree char *text = g_variant_print(pins, FALSE);
+    g_assert_cmpstr(text, ==, "[(0, 1), (1, 0)]");
+    gui_test_window_destroy(g_steal_pointer(&window));
+}
+
 /* With the keyboard alone, with real key presses: Enter in a text field or
  * a spin button applies, so does Ctrl+S; a disk moves with Space on its
  * button, which keeps the focus for the next press. */
@@ -711,6 +755,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vm-details/busy-while-running", test_busy_while_running);
     g_test_add_func("/vm-details/attachments", test_attachments);
     g_test_add_func("/vm-details/shares", test_shares);
+    g_test_add_func("/vm-details/password-and-pins", test_password_and_pins);
     g_test_add_func("/vm-details/keyboard", test_keyboard);
     g_test_add_func("/new-vm/creates-vm-disk-nic", test_new_vm);
     g_test_add_func("/new-vm/refused-name", test_new_vm_refused);
