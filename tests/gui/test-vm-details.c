@@ -264,6 +264,8 @@ static void test_shows_values(void)
     /* Icon-only buttons are named for screen readers. */
     g_assert_nonnull(gui_test_find_widget(page, GTK_TYPE_BUTTON, "Start"));
     g_assert_nonnull(gui_test_find_widget(page, GTK_TYPE_BUTTON, "Force Off"));
+    g_assert_nonnull(gui_test_find_widget(page, GTK_TYPE_BUTTON, "Console"));
+    g_assert_nonnull(gui_test_find_widget(page, GTK_TYPE_BUTTON, "Delete Virtual Machine"));
     g_assert_nonnull(gui_test_find_widget(page, GTK_TYPE_BUTTON, "Move shown-disk down"));
     g_assert_nonnull(gui_test_find_widget(page, GTK_TYPE_BUTTON, "Detach shown-disk"));
     g_assert_nonnull(gui_test_find_widget(page, GTK_TYPE_MENU_BUTTON, "Attach disk"));
