@@ -650,8 +650,11 @@ class SmallDiskHarness(Harness):
                                        start_new_session=True)
         if self.holder.stdout.readline().strip() != b'ready':
             raise HarnessError('could not mount a tmpfs in a mount namespace of its own')
-        self.daemon_prefix = [shutil.which('nsenter'), f'--mount=/proc/{self.holder.pid}/ns/mnt',
-                              '--'] + self.daemon_prefix
+        # --root and --wd: entering a mount namespace resets the root to the
+        # namespace's own; in a chroot (a fresh-root CI run) that would leave
+        # the chroot, so take the holder's root and directory with it.
+        self.daemon_prefix = [shutil.which('nsenter'), f'--target={self.holder.pid}', '--mount',
+                              '--root', '--wd', '--'] + self.daemon_prefix
         super()._write_config()
 
     def inside(self, path):
