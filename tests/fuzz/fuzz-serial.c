@@ -46,6 +46,22 @@ static GByteArray *read_all(int fd)
     return all;
 }
 
+/* Reads what fd has and what the multiplexer still holds back for it: a
+ * socket nobody reads stops polling writable (the kernel counts unread
+ * data against the writer), so output waits in the multiplexer, as it
+ * should, until the reader reads. */
+static GByteArray *read_all_waiting(int fd, guint want)
+{
+    GByteArray *all = g_byte_array_new();
+
+    for (int round = 0; round < 100 && all->len < want; round++) {
+        g_autoptr(GByteArray) more = read_all(fd);
+        g_byte_array_append(all, more->data, more->len);
+        run_pending();
+    }
+    return all;
+}
+
 static void check_same(const GByteArray *got, const GByteArray *want, const char *what)
 {
     FUZZ_CHECK(got->len == want->len && (!got->len || memcmp(got->data, want->data, got->len) == 0),
@@ -103,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (step == 3 && i < size && n_clients > 0) {
             Client *c = &clients[data[i++] % n_clients];
             if (c->fd >= 0) {
-                g_autoptr(GByteArray) got = read_all(c->fd);
+                g_autoptr(GByteArray) got = read_all_waiting(c->fd, c->expected->len);
                 check_same(got, c->expected, "a client that left");
                 close(c->fd);
                 c->fd = -1;
@@ -115,19 +131,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     run_pending();
 
-    /* The guest reads only now: until then its socket stops polling
-     * writable (the kernel counts unread data against the writer), and
-     * typed input waits in the multiplexer, as it should. */
-    g_autoptr(GByteArray) to_guest = g_byte_array_new();
-    for (int round = 0; round < 100 && to_guest->len < typed->len; round++) {
-        g_autoptr(GByteArray) more = read_all(vm[1]);
-        g_byte_array_append(to_guest, more->data, more->len);
-        run_pending();
-    }
+    /* The guest reads only now. */
+    g_autoptr(GByteArray) to_guest = read_all_waiting(vm[1], typed->len);
     check_same(to_guest, typed, "what the guest got");
     for (unsigned k = 0; k < n_clients; k++) {
         if (clients[k].fd >= 0) {
-            g_autoptr(GByteArray) got = read_all(clients[k].fd);
+            g_autoptr(GByteArray) got = read_all_waiting(clients[k].fd, clients[k].expected->len);
             check_same(got, clients[k].expected, "a client");
             close(clients[k].fd);
         }
