@@ -281,6 +281,36 @@ static void recover_partial_files(Registry *reg, ObjectKind kind)
     }
 }
 
+static bool commit_change(Registry *reg, CirObject *obj, CirObject *next, GError **error);
+
+/* Resize sets the image's size, then stores it: a daemon killed in between
+ * leaves an image whose size the database does not know. The image is what
+ * the guest will see, so the stored Size follows it (the resize happened). */
+static void recover_disk_sizes(Registry *reg)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, reg->objects[KIND_DISK]);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        CirObject *obj = value;
+        struct stat st;
+        g_autofree char *path = registry_disk_path(reg, obj->uuid);
+        if (disk_is_zvol(obj) || stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+            (uint64_t)st.st_size == ((CirDisk *)obj)->size)
+            continue;
+        g_autoptr(CirObject) next = object_copy(obj);
+        g_autoptr(GError) error = NULL;
+        ((CirDisk *)next)->size = (uint64_t)st.st_size;
+        if (commit_change(reg, obj, next, &error))
+            g_message("Stored the size of the disk '%s' as its image's, %" G_GUINT64_FORMAT
+                      " bytes: a resize did not finish",
+                      obj->name, (uint64_t)st.st_size);
+        else
+            g_warning("Failed to store the size of the disk '%s': %s", obj->name, error->message);
+    }
+}
+
 bool registry_load(Registry *reg, GError **error)
 {
     /* Referenced kinds first, so references resolve as objects arrive. */
@@ -298,6 +328,7 @@ bool registry_load(Registry *reg, GError **error)
     }
     recover_partial_files(reg, KIND_DISK);
     recover_partial_files(reg, KIND_ISO);
+    recover_disk_sizes(reg);
     return true;
 }
 
