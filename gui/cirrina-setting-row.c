@@ -186,9 +186,13 @@ CirrinaSetting *cirrina_setting_new(const CirrinaSettingSpec *spec, CirrinaSetti
         break;
     }
     g_object_ref_sink(self->row);
-    /* Controls inside a row are named after it for assistive technologies. */
+    /* Controls inside a row are named after it for assistive technologies.
+     * libadwaita labels them by the row's title too, and GTK 4.8 reads
+     * both ("Memory Memory"): the label alone says it once. */
     gtk_accessible_update_property(GTK_ACCESSIBLE(self->editor), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                    spec->title, -1);
+    gtk_accessible_reset_relation(GTK_ACCESSIBLE(self->editor),
+                                  GTK_ACCESSIBLE_RELATION_LABELLED_BY);
     if (spec->subtitle != NULL)
         gtk_accessible_update_property(GTK_ACCESSIBLE(self->editor),
                                        GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, spec->subtitle, -1);
