@@ -617,6 +617,15 @@ static void cirrina_new_vm_dialog_init(CirrinaNewVmDialog *self)
     self->network_paths = g_ptr_array_new_with_free_func(g_free);
     gtk_widget_init_template(GTK_WIDGET(self));
 
+    /* The template names these controls; libadwaita also labels them by
+     * their rows' titles, and GTK 4.8 reads both ("Memory Memory"). */
+    GtkWidget *named[] = {GTK_WIDGET(self->name_row),    GTK_WIDGET(self->iso_row),
+                          GTK_WIDGET(self->network_row), GTK_WIDGET(self->disk_spin),
+                          GTK_WIDGET(self->cpus_spin),   GTK_WIDGET(self->memory_spin)};
+    for (guint i = 0; i < G_N_ELEMENTS(named); i++)
+        gtk_accessible_reset_relation(GTK_ACCESSIBLE(named[i]),
+                                      GTK_ACCESSIBLE_RELATION_LABELLED_BY);
+
     gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
     g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key_pressed), self);
     gtk_widget_add_controller(GTK_WIDGET(self), keys);
