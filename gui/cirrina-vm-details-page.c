@@ -1321,6 +1321,8 @@ static void cirrina_vm_details_page_class_init(CirrinaVmDetailsPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, CirrinaVmDetailsPage, state_detail_label);
     gtk_widget_class_bind_template_child(widget_class, CirrinaVmDetailsPage, changes_label);
     gtk_widget_class_bind_template_child(widget_class, CirrinaVmDetailsPage, apply_spinner);
+    /* Only looked up once, in init (no field). */
+    gtk_widget_class_bind_template_child_full(widget_class, "console_button", FALSE, 0);
 
     gtk_widget_class_install_action(widget_class, "details.apply", NULL, action_apply);
     gtk_widget_class_install_action(widget_class, "details.revert", NULL, action_revert);
@@ -1334,6 +1336,14 @@ static void cirrina_vm_details_page_class_init(CirrinaVmDetailsPageClass *klass)
                                         NULL);
 }
 
+/* The Console button is named by the template, and its AdwButtonContent
+ * labels it by its label too once rooted; GTK 4.8 reads both ("Console
+ * Console"). Once realized (rooted), the name alone. */
+static void name_once(GtkWidget *button, gpointer user_data)
+{
+    gtk_accessible_reset_relation(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
+}
+
 static void cirrina_vm_details_page_init(CirrinaVmDetailsPage *self)
 {
     GtkEventController *keys = gtk_event_controller_key_new();
@@ -1344,6 +1354,9 @@ static void cirrina_vm_details_page_init(CirrinaVmDetailsPage *self)
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_variant_unref);
     self->cancellable = g_cancellable_new();
     gtk_widget_init_template(GTK_WIDGET(self));
+    g_signal_connect(gtk_widget_get_template_child(GTK_WIDGET(self), CIRRINA_TYPE_VM_DETAILS_PAGE,
+                                                   "console_button"),
+                     "realize", G_CALLBACK(name_once), NULL);
 
     gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
     g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key_pressed), self);
