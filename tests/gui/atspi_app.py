@@ -549,9 +549,10 @@ class App:
             return condition()
         return wait_for(checked, what, timeout)
 
-    def wait_for_node(self, role, name=None, contains=None, root=None, what=None):
+    def wait_for_node(self, role, name=None, contains=None, root=None, what=None,
+                      timeout=None):
         return self.wait_for(lambda: self.find(root, role, name, contains),
-                             what or f'{role} “{name or contains}” to be shown')
+                             what or f'{role} “{name or contains}” to be shown', timeout)
 
     def wait_for_window(self, name):
         """Waits until the window titled name is there and active (has the
