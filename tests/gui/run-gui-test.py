@@ -282,6 +282,19 @@ def main():
         else:
             env['DBUS_SESSION_BUS_ADDRESS'] = 'unix:path=/nonexistent/no-session-bus'
 
+        if uid is not None and 'suppressions=' in env.get('LSAN_OPTIONS', ''):
+            # The test user may not read the source tree (a clone under
+            # /root in CI): LeakSanitizer gets a copy it can read.
+            options = []
+            for option in env['LSAN_OPTIONS'].split(':'):
+                if option.startswith('suppressions='):
+                    copy = os.path.join(home, 'lsan.supp')
+                    shutil.copy(option[len('suppressions='):], copy)
+                    os.chmod(copy, 0o644)
+                    option = 'suppressions=' + copy
+                options.append(option)
+            env['LSAN_OPTIONS'] = ':'.join(options)
+
         control = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env['CIRRINA_GUI_TEST_CONTROL_FD'] = str(control[1].fileno())
         status = run_program(program, env, control, uid)
