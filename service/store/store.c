@@ -194,8 +194,11 @@ Store *store_open(const char *path, GError **error)
                     error) ||
         !store_migrate(store, error) || !store_prepare(store, error))
         return NULL;
-    store->reserve_path = g_strconcat(path, RESERVE_SUFFIX, NULL);
-    reserve_take(store);
+    /* An in-memory database (tests, fuzzers) has no file system to fill. */
+    if (strcmp(path, ":memory:") != 0) {
+        store->reserve_path = g_strconcat(path, RESERVE_SUFFIX, NULL);
+        reserve_take(store);
+    }
     return g_steal_pointer(&store);
 }
 
