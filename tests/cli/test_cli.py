@@ -595,10 +595,11 @@ class InteractiveAuthorizationTest(CliTestCase):
 
     FAKE_AGENT = """#!/bin/sh
 # pkttyagent stand-in: records its arguments, says it is registered (closes
-# the notify fd), stays until cirrinactl ends it.
+# the notify fd), stays until cirrinactl ends it. The trap comes before the
+# notification: cirrinactl may send TERM as soon as the fd closes.
 printf '%s\\n' "$*" > "$FAKE_AGENT_LOG"
-eval "exec $2>&-"
 trap 'echo stopped >> "$FAKE_AGENT_LOG"; exit 0' TERM
+eval "exec $2>&-"
 while :; do sleep 0.05; done
 """
 
