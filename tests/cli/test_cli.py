@@ -15,11 +15,13 @@ Run alone:
 import json
 import os
 import pty
+import queue
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -565,11 +567,48 @@ class InteractiveAuthorizationTest(CliTestCase):
     polkit agent is there to ask for the password."""
 
     def flags_of_get_vm(self, on_terminal):
+        """The flags of the one GetVM call `cirrinactl vm show` makes, as a
+        bus monitor saw them. Marker calls (GetId) fence the command: the
+        first seen means the monitor is in place, the second that every
+        message before it has been printed."""
         monitor = subprocess.Popen(['busctl', f'--address={self.h.address}', 'monitor',
                                     '--json=short'],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        messages = queue.Queue()
+
+        def read_monitor():
+            for line in monitor.stdout:
+                try:
+                    messages.put(json.loads(line))
+                except ValueError:
+                    continue
+            messages.put(None)
+
+        reader = threading.Thread(target=read_monitor, daemon=True)
+        reader.start()
+        seen = []
+
+        def fence():
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                subprocess.run(['busctl', f'--address={self.h.address}', 'call',
+                                'org.freedesktop.DBus', '/org/freedesktop/DBus',
+                                'org.freedesktop.DBus', 'GetId'],
+                               stdout=subprocess.DEVNULL, check=True)
+                try:
+                    while True:
+                        m = messages.get(timeout=0.5)
+                        self.assertIsNotNone(m, 'busctl monitor ended')
+                        if m.get('member') == 'GetId' and m.get('type') == 'method_call':
+                            return
+                        seen.append(m)
+                except queue.Empty:
+                    continue
+            self.fail('busctl monitor never showed a marker call')
+
         try:
-            time.sleep(0.5)   # the monitor is in place
+            fence()
+            seen.clear()
             argv = [cli.cirrinactl_path(), 'vm', 'show', 'flagged']
             env = cli.base_env(self.h.address)
             if on_terminal:
@@ -578,19 +617,15 @@ class InteractiveAuthorizationTest(CliTestCase):
             else:
                 subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, check=True,
                                stdout=subprocess.DEVNULL)
-            time.sleep(0.5)
+            fence()
         finally:
             monitor.terminate()
-            out, _ = monitor.communicate(timeout=10)
-        flags = []
-        for line in out.decode().splitlines():
-            try:
-                m = json.loads(line)
-            except ValueError:
-                continue
-            if m.get('member') == 'GetVM' and m.get('type') == 'method_call':
-                flags.append(m['flags'])
-        self.assertEqual(len(flags), 1, out)
+            monitor.wait(timeout=10)
+            reader.join(timeout=10)
+            monitor.stdout.close()
+        flags = [m['flags'] for m in seen
+                 if m.get('member') == 'GetVM' and m.get('type') == 'method_call']
+        self.assertEqual(len(flags), 1, seen)
         return flags[0]
 
     FAKE_AGENT = """#!/bin/sh

@@ -243,10 +243,14 @@ class ConsoleTest(CirrinaTestCase):
             last = f.read().splitlines()[-1]
         self.assertEqual(last, f'-xT admin@vmhost -- {cli.cirrinactl_path()} vm console --raw '
                                "--history 0 'cons'")
-        # The remote cirrinactl ended with the ssh stream.
-        time.sleep(0.5)
-        left = subprocess.run(['pgrep', '-f', 'vm console --raw --history 0 cons'],
-                              stdout=subprocess.PIPE)
+        # The remote cirrinactl ends with the ssh stream (give it time to).
+        deadline = time.monotonic() + 10
+        while True:
+            left = subprocess.run(['pgrep', '-f', 'vm console --raw --history 0 cons'],
+                                  stdout=subprocess.PIPE)
+            if not left.stdout or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         self.assertEqual(left.stdout, b'', 'no remote cirrinactl left behind')
 
 
