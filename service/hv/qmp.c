@@ -11,10 +11,21 @@
 
 #define QMP_TIMEOUT_S 10
 
+/* The longest line read from QEMU's monitor. What we ask for is answered in
+ * short lines (QEMU 7.2's greeting is 142 bytes, the reply to each command
+ * we send 16), and QEMU's longest reply of all, query-qmp-schema, is about
+ * 200 kB. A longer line is a monitor gone wrong: buffering it until a
+ * newline would let a misbehaving QEMU grow the daemon without bound. */
+#define QMP_LINE_MAX (1024 * 1024)
+
+/* How much of a refusal goes into the error (a log line or a D-Bus error). */
+#define QMP_SHOWN_MAX 512
+
 typedef struct {
     int fd;
     guint io_watch, timeout;
     GString *input;
+    gsize scanned; /* bytes of input known to hold no newline */
     unsigned expected, answered;
     GError *failure;
     HvDone done;
@@ -37,25 +48,38 @@ static void qmp_finish(QmpCall *call, GError *error)
     g_free(call);
 }
 
-/* Replies carry "return" or "error"; the greeting and events do not. */
-static void qmp_take_lines(QmpCall *call)
+/* Replies carry "return" or "error"; the greeting and events do not.
+ * Returns false when a line is longer than QMP_LINE_MAX (the partial one
+ * at the end included). */
+static bool qmp_take_lines(QmpCall *call)
 {
     char *nl;
 
-    while ((nl = memchr(call->input->str, '\n', call->input->len))) {
-        g_autofree char *line = g_strndup(call->input->str, (gsize)(nl - call->input->str));
-        g_string_erase(call->input, 0, (gssize)(nl - call->input->str) + 1);
+    while (
+        (nl = memchr(call->input->str + call->scanned, '\n', call->input->len - call->scanned))) {
+        gsize len = (gsize)(nl - call->input->str);
+        if (len > QMP_LINE_MAX)
+            return false;
+        g_autofree char *line = g_strndup(call->input->str, len);
+        g_string_erase(call->input, 0, (gssize)len + 1);
+        call->scanned = 0;
         if (strstr(line, "\"return\"")) {
             call->answered++;
         } else if (strstr(line, "\"error\"")) {
             call->answered++;
-            /* The message goes into D-Bus errors, which must be UTF-8. */
-            g_autofree char *shown = g_utf8_make_valid(line, -1);
+            /* The message goes into D-Bus errors, which must be UTF-8;
+             * make_valid also mends a character cut at the end. The line
+             * ends at a NUL, as C strings do. */
+            size_t text_len = strlen(line);
+            g_autofree char *shown = g_utf8_make_valid(line, (gssize)MIN(text_len, QMP_SHOWN_MAX));
             if (!call->failure)
-                call->failure = g_error_new(CIRRINA_ERROR, CIRRINA_ERROR_FAILED,
-                                            "QEMU refused a command: %s", shown);
+                call->failure =
+                    g_error_new(CIRRINA_ERROR, CIRRINA_ERROR_FAILED, "QEMU refused a command: %s%s",
+                                shown, text_len > QMP_SHOWN_MAX ? "..." : "");
         }
     }
+    call->scanned = call->input->len;
+    return call->input->len <= QMP_LINE_MAX;
 }
 
 static gboolean qmp_readable(gint fd, GIOCondition condition, gpointer data)
@@ -75,7 +99,15 @@ static gboolean qmp_readable(gint fd, GIOCondition condition, gpointer data)
         return G_SOURCE_REMOVE;
     }
     g_string_append_len(call->input, buf, n);
-    qmp_take_lines(call);
+    if (!qmp_take_lines(call)) {
+        /* Broken as if it had closed: the caller handles a lost monitor. */
+        call->io_watch = 0;
+        qmp_finish(call, g_error_new(CIRRINA_ERROR, CIRRINA_ERROR_FAILED,
+                                     "QEMU's monitor sent a line longer than %d bytes: "
+                                     "closed it as broken",
+                                     QMP_LINE_MAX));
+        return G_SOURCE_REMOVE;
+    }
     if (call->answered >= call->expected) {
         call->io_watch = 0;
         qmp_finish(call, NULL);
