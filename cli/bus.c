@@ -26,14 +26,16 @@ const KindInfo kinds[N_KINDS] = {
 
 /* --- errors --- */
 
-/* One line: the daemon's message with its line breaks folded. */
+/* One line: the daemon's message with its line breaks folded and its
+ * other control characters escaped. */
 static void print_error_line(const char *msg)
 {
     g_autofree char *line = g_strstrip(g_strdup(msg));
     for (char *p = line; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
-    fprintf(stderr, "cirrinactl: %s\n", line);
+    g_autofree char *shown = escape_text(line, 0);
+    fprintf(stderr, "cirrinactl: %s\n", shown);
 }
 
 int fail(int code, const char *fmt, ...)

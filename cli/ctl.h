@@ -112,6 +112,15 @@ char *format_value(Ctl *ctl, const char *key, GVariant *v);
 void json_write(GString *out, GVariant *v, int indent);
 void json_write_string(GString *out, const char *s);
 
+/* escape.c: text from the daemon as a terminal may show it: control
+ * characters and what is not UTF-8 as \xNN (\n, \r, \t), so that no
+ * escape sequence reaches the terminal. Everything printed for people that
+ * came from the daemon goes through it. */
+typedef enum {
+    ESCAPE_KEEP_NEWLINES = 1 << 0, /* multi-line text: files of a launch plan */
+} EscapeFlags;
+char *escape_text(const char *s, EscapeFlags flags);
+
 /* output.c: tables and key/value lists for people, JSON for scripts. */
 typedef struct Table Table;
 Table *table_new(const char *const *headers);

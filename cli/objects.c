@@ -545,8 +545,10 @@ static int host_interfaces(Ctl *ctl)
         return 0;
     }
     g_autofree const char **list = g_variant_get_strv(names, NULL);
-    for (const char **n = list; *n; n++)
-        printf("%s\n", *n);
+    for (const char **n = list; *n; n++) {
+        g_autofree char *shown = escape_text(*n, 0);
+        printf("%s\n", shown);
+    }
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /* Output: aligned tables and "Key: value" lists for people, JSON for
- * scripts (keys are the property names). */
+ * scripts (keys are the property names). What people read is escaped
+ * (escape.c): the cells and values are the daemon's. */
 #include <stdio.h>
 #include <string.h>
 
@@ -18,8 +19,14 @@ Table *table_new(const char *const *headers)
     return t;
 }
 
+/* Escaped as they come in: the widths are those of what is printed. */
 void table_add(Table *t, char **cells)
 {
+    for (char **c = cells; *c; c++) {
+        char *escaped = escape_text(*c, 0);
+        g_free(*c);
+        *c = escaped;
+    }
     g_ptr_array_add(t->rows, cells);
 }
 
@@ -82,16 +89,19 @@ void print_properties(Ctl *ctl, GVariant *props)
 
     g_variant_iter_init(&iter, props);
     while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-        width = MAX(width, strlen(key));
+        g_autofree char *shown = escape_text(key, 0);
+        width = MAX(width, strlen(shown));
         g_variant_unref(value);
     }
     g_variant_iter_init(&iter, props);
     while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+        g_autofree char *shown = escape_text(key, 0);
         g_autofree char *text = format_value(ctl, key, value);
-        if (*text)
-            printf("%s:%*s %s\n", key, (int)(width - strlen(key)), "", text);
+        g_autofree char *shown_text = escape_text(text, 0);
+        if (*shown_text)
+            printf("%s:%*s %s\n", shown, (int)(width - strlen(shown)), "", shown_text);
         else
-            printf("%s:\n", key);
+            printf("%s:\n", shown);
         g_variant_unref(value);
     }
 }

@@ -446,8 +446,13 @@ void json_write_string(GString *out, const char *s)
             g_string_append(out, "\\r");
             break;
         default:
+            /* Valid JSON either way; escaped, the control characters (C1
+             * too: U+0080 to U+009F, C2 80 to C2 9F in UTF-8) cannot reach
+             * a terminal that shows the JSON. */
             if (*p < 0x20 || *p == 0x7f)
                 g_string_append_printf(out, "\\u%04x", *p);
+            else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+                g_string_append_printf(out, "\\u%04x", *++p);
             else
                 g_string_append_c(out, (char)*p);
         }

@@ -102,14 +102,17 @@ int vm_plan(Ctl *ctl, int argc, char **argv)
                                        "0123456789-_./=:,+@%") == strlen(*a);
         g_string_append_printf(line, "%s%s", line->len ? " " : "", plain ? *a : quoted);
     }
-    printf("# command\n%s\n", line->str);
+    g_autofree char *shown_line = escape_text(line->str, 0);
+    printf("# command\n%s\n", shown_line);
     g_string_free(line, TRUE);
     GVariantIter iter;
     const char *file, *contents;
     g_variant_iter_init(&iter, files);
     while (g_variant_iter_next(&iter, "{&s&s}", &file, &contents)) {
-        size_t len = strlen(contents);
-        printf("\n# file %s\n%s%s", file, contents, len && contents[len - 1] == '\n' ? "" : "\n");
+        g_autofree char *shown_file = escape_text(file, 0);
+        g_autofree char *shown = escape_text(contents, ESCAPE_KEEP_NEWLINES);
+        size_t len = strlen(shown);
+        printf("\n# file %s\n%s%s", shown_file, shown, len && shown[len - 1] == '\n' ? "" : "\n");
     }
     return 0;
 }

@@ -487,6 +487,33 @@ class ISOTest(CliTestCase):
         self.ctl('iso', 'register', 'missing', '/nonexistent/x.iso', expect=None)
         self.ctl('iso', 'register', 'no-path', expect=USAGE)
 
+    def test_path_with_terminal_escapes(self):
+        """An ISO's file name may hold escape sequences (an OSC window
+        title ended by BEL, a C1 CSI): cirrinactl shows them escaped and
+        its JSON keeps them exact."""
+        name = '\x1b]0;pwned\x07 \u009b31m.iso'
+        path = self.h.make_file(name, 4096)
+        self.ctl('iso', 'register', 'escapes', path, 'Description=two\nlines\tand a tab')
+        self.assertEqual(self.c.get(self.path_of('ISO', 'escapes'), ISO, 'Path'), path)
+        shown_path = path.replace(name, '\\x1b]0;pwned\\x07 \\xc2\\x9b31m.iso')
+
+        listed = self.ctl('iso', 'list')
+        shown = self.ctl('iso', 'show', 'escapes')
+        as_json = self.ctl('--json', 'iso', 'show', 'escapes')
+        for r in (listed, shown, as_json):
+            self.assertFalse(re.search('[\x00-\x09\x0b-\x1f\x7f-\x9f]', r.out),
+                             f'a control character reached the terminal: {r}')
+        row = [r for r in parse_table(listed.out)[1] if r['NAME'] == 'escapes'][0]
+        self.assertEqual(row['PATH'], shown_path)
+        props = parse_properties(shown.out)
+        self.assertEqual(props['Path'], shown_path)
+        self.assertEqual(props['Description'], 'two\\nlines\\tand a tab',
+                         'one line, as "Key: value" lists are')
+        self.assertEqual(as_json.json()['Path'], path, 'JSON: escaped as JSON, the same string')
+        self.assertEqual(as_json.json()['Description'], 'two\nlines\tand a tab')
+        self.assertIn('\\u001b]0;pwned\\u0007 \\u009b31m', as_json.out)
+        self.ctl('iso', 'delete', 'escapes')
+
     def test_empty_lists(self):
         h = cli.bhyve_harness('empty')
         try:
@@ -893,6 +920,113 @@ class ImportTest(unittest.TestCase):
         r = cli.run(None, '--session', 'iso', 'import', 'x', self.image, env=self.env)
         self.assertEqual(r.rc, FAILURE, r)
         self.assertIn('not supported by this cirrinad', r.err)
+
+
+HOSTILE_DAEMON = r"""
+import dbus, dbus.service, dbus.mainloop.glib
+from gi.repository import GLib
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+bus = dbus.SessionBus()
+name = dbus.service.BusName('org.cirrina', bus)
+EVIL = '\x1b]0;pwned\x07'
+VM_PATH = '/org/cirrina/vm/evil'
+VM_PROPS = {
+    'Name': dbus.String('evil' + EVIL), 'Description': dbus.String('about ' + EVIL),
+    'State': dbus.String('stopped\u009b2J'), 'CPUs': dbus.UInt32(1),
+    'Memory': dbus.UInt64(1 << 30), 'Autostart': dbus.Boolean(False),
+    'Disks': dbus.Array([], signature='o'), 'UUID': dbus.String('7c1d' + EVIL),
+    EVIL: dbus.String('a key'),
+}
+
+class Root(dbus.service.Object):
+    @dbus.service.method('org.freedesktop.DBus.ObjectManager', out_signature='a{oa{sa{sv}}}')
+    def GetManagedObjects(self):
+        return {dbus.ObjectPath(VM_PATH): {'org.cirrina.VM': VM_PROPS}}
+
+    @dbus.service.method('org.cirrina.Manager', in_signature='s', out_signature='o')
+    def GetVM(self, name):
+        if name != 'evil':
+            raise dbus.exceptions.DBusException(f'No VM {EVIL} here',
+                                                name='org.cirrina.Error.NotFound')
+        return dbus.ObjectPath(VM_PATH)
+
+    @dbus.service.method('org.cirrina.Manager', out_signature='as')
+    def GetHostInterfaces(self):
+        return ['eth0', 'br' + EVIL]
+
+class VM(dbus.service.Object):
+    @dbus.service.method('org.freedesktop.DBus.Properties', in_signature='s',
+                         out_signature='a{sv}')
+    def GetAll(self, interface):
+        return VM_PROPS
+
+Root(bus, '/org/cirrina')
+VM(bus, VM_PATH)
+print('ready', flush=True)
+GLib.MainLoop().run()
+"""
+
+
+class TerminalEscapeTest(unittest.TestCase):
+    """What a daemon sends is escaped before it reaches a terminal: a
+    stand-in daemon (a remote host's, say, that is not to be trusted)
+    sends names, descriptions, property names, errors and interfaces with
+    an OSC sequence that would retitle the terminal (ESC ] 0 ; ... BEL)
+    and a C1 CSI; cirrinad itself refuses most of them."""
+
+    EVIL = '\x1b]0;pwned\x07'
+    SHOWN = '\\x1b]0;pwned\\x07'
+
+    def setUp(self):
+        if not shutil.which('dbus-daemon'):
+            self.skipTest('dbus-daemon is not installed')
+        self.bus = subprocess.Popen(['dbus-daemon', '--session', '--nofork', '--print-address'],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.addCleanup(self.bus.wait)
+        self.addCleanup(self.bus.terminate)
+        self.address = self.bus.stdout.readline().decode().strip()
+        self.bus.stdout.close()
+        env = {'DBUS_SESSION_BUS_ADDRESS': self.address, 'PATH': '/usr/bin:/bin'}
+        self.service = subprocess.Popen(['/usr/bin/python3', '-c', HOSTILE_DAEMON],
+                                        stdout=subprocess.PIPE, env=env)
+        self.addCleanup(self.service.wait)
+        self.addCleanup(self.service.terminate)
+        self.assertEqual(self.service.stdout.readline(), b'ready\n')
+        self.service.stdout.close()
+
+    def ctl(self, *args, expect=OK):
+        r = cli.run(None, '--session', *args, env={'DBUS_SESSION_BUS_ADDRESS': self.address})
+        self.assertEqual(r.rc, expect, r)
+        for text in (r.out, r.err):
+            self.assertNotIn('\x1b', text, f'an ESC reached the terminal: {r}')
+            self.assertFalse(re.search('[\x00-\x09\x0b-\x1f\x7f-\x9f]', text),
+                             f'a control character reached the terminal: {r}')
+        return r
+
+    def test_table_properties_and_errors(self):
+        names, rows = parse_table(self.ctl('vm', 'list').out)
+        self.assertEqual(rows, [{'NAME': 'evil' + self.SHOWN, 'STATE': 'stopped\\xc2\\x9b2J',
+                                 'CPUS': '1', 'MEMORY': '1G', 'DISKS': '-', 'AUTOSTART': 'no',
+                                 'UUID': '7c1d' + self.SHOWN}])
+
+        shown = self.ctl('vm', 'show', 'evil').out
+        self.assertRegex(shown, f'(?m)^Description: +about {re.escape(self.SHOWN)}$')
+        self.assertRegex(shown, f'(?m)^{re.escape(self.SHOWN)}: +a key$', 'property names too')
+
+        r = self.ctl('vm', 'show', 'other', expect=NOT_FOUND)
+        self.assertEqual(r.err, f'cirrinactl: No VM {self.SHOWN} here\n')
+
+        self.assertEqual(self.ctl('host', 'interfaces').out, f'eth0\nbr{self.SHOWN}\n')
+
+    def test_json_stays_exact(self):
+        for args in (['vm', 'show', 'evil'], ['vm', 'list']):
+            r = self.ctl('--json', *args)
+            got = r.json() if args[1] == 'show' else r.json()[0]
+            self.assertEqual(got['Description'], 'about ' + self.EVIL)
+            self.assertEqual(got['State'], 'stopped\u009b2J')
+            self.assertEqual(got[self.EVIL], 'a key')
+            self.assertIn('about \\u001b]0;pwned\\u0007', r.out)
+            self.assertIn('stopped\\u009b2J', r.out)
 
 
 class CompletionTest(CliTestCase):
