@@ -96,12 +96,13 @@ def use_cirrinad(path):
     os.environ.setdefault('CIRRINA_SOURCE_ROOT', ROOT)
 
 
-def qemu_missing():
-    """Why QEMU and OVMF cannot be run here, or None."""
+def need_qemu(log):
+    """False (and what is missing, logged) unless QEMU and OVMF are here."""
     for path in (QEMU, UEFI_CODE, UEFI_VARS):
         if not os.path.exists(path):
-            return f'{path} is missing (qemu-system-x86 and ovmf are needed)'
-    return None
+            log(f'{path} is missing (qemu-system-x86 and ovmf are needed)')
+            return False
+    return True
 
 
 def guarded(log, body, cleanup=None):
@@ -313,6 +314,15 @@ def facts_table(rows):
     return md_head(['', ''], ['---', '---']) + [md_row(r) for r in rows]
 
 
+def md_code(text, lang=''):
+    return ['```' + lang, text, '```']
+
+
+def details_end(ctx):
+    """The last lines of a report's <details>: the command that made it."""
+    return ['', 'Run as: `' + ctx['command'] + '`', '', '</details>']
+
+
 # ----------------------------------------------------------- QEMU processes
 
 def qemu_processes(token):
@@ -332,6 +342,15 @@ def qemu_processes(token):
                 and any(token in a for a in argv):
             found.append((int(entry), argv))
     return found
+
+
+def expect_running(token, what):
+    """(pid, argv) of the live QEMU process whose command line holds token;
+    a BenchError if there is none."""
+    procs = qemu_processes(token)
+    if not procs:
+        raise BenchError(f'{what}: no QEMU process is running after the start call returned')
+    return procs[0]
 
 
 def kill_leftovers(directory):
@@ -450,6 +469,15 @@ class HarnessVM:
 
     def state(self):
         return self.c.get(self.vm, self.VM, 'State')
+
+    def running_qemu(self):
+        """(pid, argv) of the VM's QEMU process once Start returned; a
+        BenchError if the VM is not running or its QEMU is not."""
+        state = self.state()
+        if state != 'running':
+            raise BenchError(f'Cirrina: Start returned but the VM is {state}:\n'
+                             + self.h.log_text()[-2000:])
+        return expect_running(self.uuid, 'Cirrina')
 
     def teardown(self):
         if self.c is not None and self.vm is not None:
