@@ -3,6 +3,7 @@
 
 #include "cirrina-application.h"
 
+#include "cirrina-mnemonic-names.h"
 #include "cirrina-window.h"
 
 struct _CirrinaApplication {
@@ -100,6 +101,7 @@ static void cirrina_application_startup(GApplication *application)
 
     G_APPLICATION_CLASS(cirrina_application_parent_class)->startup(application);
     gtk_window_set_default_icon_name(CIRRINA_APPLICATION_ID);
+    cirrina_mnemonic_names_install();
     g_action_map_add_action_entries(G_ACTION_MAP(application), app_actions,
                                     G_N_ELEMENTS(app_actions), application);
     gtk_application_set_accels_for_action(GTK_APPLICATION(application), "app.quit", quit_accels);

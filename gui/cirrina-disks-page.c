@@ -1,6 +1,7 @@
 /* CirrinaDisksPage: the daemon's disks, live; create, import, resize, clone, edit, delete. */
 #include "cirrina-disks-page.h"
 
+#include "cirrina-entry-row.h"
 #include "cirrina-object-list.h"
 #include "cirrina-page-util.h"
 #include "cirrina-progress-row.h"
@@ -200,8 +201,8 @@ static void on_object_added(CirrinaClient *client, CirrinaObject *object, gpoint
 typedef struct {
     CirrinaDisksPage *page;
     CirrinaDisk *disk; /* NULL: a new disk */
-    AdwEntryRow *name;
-    AdwEntryRow *description;
+    CirrinaEntryRow *name;
+    CirrinaEntryRow *description;
     CirrinaSizeRow *size;
     AdwComboRow *format; /* NULL where only raw exists */
     AdwComboRow *bus;
@@ -235,24 +236,23 @@ static CirrinaFormDialog *new_form(CirrinaDisksPage *self, CirrinaDisk *disk, co
     return dialog;
 }
 
-static AdwEntryRow *add_entry(CirrinaFormDialog *dialog, const char *title, const char *text)
+static CirrinaEntryRow *add_entry(CirrinaFormDialog *dialog, const char *title, const char *text)
 {
-    AdwEntryRow *row = ADW_ENTRY_ROW(adw_entry_row_new());
+    CirrinaEntryRow *row = CIRRINA_ENTRY_ROW(cirrina_entry_row_new(title));
 
-    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
     gtk_editable_set_text(GTK_EDITABLE(row), text != NULL ? text : "");
     cirrina_form_dialog_add(dialog, GTK_WIDGET(row));
     return row;
 }
 
 /* The action needs a name. */
-static void require_name(AdwEntryRow *name, CirrinaFormDialog *dialog)
+static void require_name(CirrinaEntryRow *name, CirrinaFormDialog *dialog)
 {
     cirrina_form_dialog_set_action_sensitive(dialog,
                                              *gtk_editable_get_text(GTK_EDITABLE(name)) != '\0');
 }
 
-static void watch_name(CirrinaFormDialog *dialog, AdwEntryRow *name)
+static void watch_name(CirrinaFormDialog *dialog, CirrinaEntryRow *name)
 {
     g_signal_connect_object(name, "changed", G_CALLBACK(require_name), dialog, 0);
     require_name(name, dialog);

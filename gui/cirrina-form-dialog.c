@@ -1,6 +1,8 @@
 /* CirrinaFormDialog: header bar, inline error, a boxed list of rows. */
 #include "cirrina-form-dialog.h"
 
+#include "cirrina-entry-row.h"
+
 struct _CirrinaFormDialog {
     AdwWindow parent_instance;
 
@@ -70,8 +72,8 @@ void cirrina_form_dialog_add(CirrinaFormDialog *self, GtkWidget *row)
     g_return_if_fail(CIRRINA_IS_FORM_DIALOG(self));
     gtk_list_box_append(self->list, row);
     /* Enter in an entry row presses the action button. */
-    if (ADW_IS_ENTRY_ROW(row))
-        adw_entry_row_set_activates_default(ADW_ENTRY_ROW(row), TRUE);
+    if (CIRRINA_IS_ENTRY_ROW(row))
+        cirrina_entry_row_set_activates_default(CIRRINA_ENTRY_ROW(row), TRUE);
 }
 
 void cirrina_form_dialog_set_destructive(CirrinaFormDialog *self, gboolean destructive)

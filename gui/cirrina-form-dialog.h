@@ -2,7 +2,7 @@
  *
  * A header bar with Cancel and an action button ("Create", "Apply" ...),
  * an inline error line and a boxed list of rows the page fills
- * (AdwEntryRow, AdwComboRow, ...). The page connects "apply" (the action
+ * (CirrinaEntryRow, AdwComboRow, ...). The page connects "apply" (the action
  * button, or Enter in an entry row that activates the default), makes its
  * call with cirrina_form_dialog_set_busy(TRUE), and then either closes the
  * dialog or shows the daemon's error in it, with the user's input still

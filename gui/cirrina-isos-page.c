@@ -1,6 +1,7 @@
 /* CirrinaIsosPage: the daemon's ISO images, live; import, use in place, edit, delete. */
 #include "cirrina-isos-page.h"
 
+#include "cirrina-entry-row.h"
 #include "cirrina-object-list.h"
 #include "cirrina-page-util.h"
 #include "cirrina-progress-row.h"
@@ -128,8 +129,8 @@ static void on_items_changed(GListModel *model, guint position, guint removed, g
 typedef struct {
     CirrinaIsosPage *page;
     CirrinaISO *iso;
-    AdwEntryRow *name;
-    AdwEntryRow *description;
+    CirrinaEntryRow *name;
+    CirrinaEntryRow *description;
 } IsoForm;
 
 static void iso_form_free(IsoForm *form)
@@ -210,7 +211,7 @@ static void on_edit_apply(CirrinaFormDialog *dialog, gpointer user_data)
                        g_object_ref(dialog));
 }
 
-static void require_name(AdwEntryRow *name, CirrinaFormDialog *dialog)
+static void require_name(CirrinaEntryRow *name, CirrinaFormDialog *dialog)
 {
     cirrina_form_dialog_set_action_sensitive(dialog,
                                              *gtk_editable_get_text(GTK_EDITABLE(name)) != '\0');
@@ -233,14 +234,12 @@ CirrinaFormDialog *cirrina_isos_page_edit_iso(CirrinaIsosPage *self, const char 
     g_object_set_data_full(G_OBJECT(dialog), "cirrina-iso-form", form,
                            (GDestroyNotify)iso_form_free);
 
-    form->name = ADW_ENTRY_ROW(adw_entry_row_new());
-    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(form->name), "Name");
+    form->name = CIRRINA_ENTRY_ROW(cirrina_entry_row_new("Name"));
     gtk_editable_set_text(GTK_EDITABLE(form->name), cirrina_iso_get_name(iso));
     cirrina_form_dialog_add(dialog, GTK_WIDGET(form->name));
     g_signal_connect_object(form->name, "changed", G_CALLBACK(require_name), dialog, 0);
 
-    form->description = ADW_ENTRY_ROW(adw_entry_row_new());
-    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(form->description), "Description");
+    form->description = CIRRINA_ENTRY_ROW(cirrina_entry_row_new("Description"));
     gtk_editable_set_text(GTK_EDITABLE(form->description), cirrina_iso_get_description(iso));
     cirrina_form_dialog_add(dialog, GTK_WIDGET(form->description));
 

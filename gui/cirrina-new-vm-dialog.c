@@ -10,6 +10,7 @@
  * try again. */
 #include "cirrina-new-vm-dialog.h"
 
+#include "cirrina-entry-row.h"
 #include "cirrina-window.h"
 
 #define GiB      (G_GUINT64_CONSTANT(1) << 30)
@@ -27,7 +28,7 @@ struct _CirrinaNewVmDialog {
     GtkRevealer *message_revealer;
     GtkLabel *message_label;
     AdwPreferencesPage *page;
-    AdwEntryRow *name_row;
+    CirrinaEntryRow *name_row;
     AdwComboRow *iso_row;
     AdwComboRow *network_row;
     GtkSpinButton *disk_spin;
@@ -591,6 +592,7 @@ static void cirrina_new_vm_dialog_class_init(CirrinaNewVmDialogClass *klass)
         g_signal_new("vm-created", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                      G_TYPE_NONE, 1, G_TYPE_STRING);
 
+    g_type_ensure(CIRRINA_TYPE_ENTRY_ROW);
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/cirrina/Cirrina/cirrina-new-vm-dialog.ui");
     gtk_widget_class_bind_template_child(widget_class, CirrinaNewVmDialog, create_button);
@@ -619,9 +621,9 @@ static void cirrina_new_vm_dialog_init(CirrinaNewVmDialog *self)
 
     /* The template names these controls; libadwaita also labels them by
      * their rows' titles, and GTK 4.8 reads both ("Memory Memory"). */
-    GtkWidget *named[] = {GTK_WIDGET(self->name_row),    GTK_WIDGET(self->iso_row),
-                          GTK_WIDGET(self->network_row), GTK_WIDGET(self->disk_spin),
-                          GTK_WIDGET(self->cpus_spin),   GTK_WIDGET(self->memory_spin)};
+    GtkWidget *named[] = {GTK_WIDGET(self->iso_row), GTK_WIDGET(self->network_row),
+                          GTK_WIDGET(self->disk_spin), GTK_WIDGET(self->cpus_spin),
+                          GTK_WIDGET(self->memory_spin)};
     for (guint i = 0; i < G_N_ELEMENTS(named); i++)
         gtk_accessible_reset_relation(GTK_ACCESSIBLE(named[i]),
                                       GTK_ACCESSIBLE_RELATION_LABELLED_BY);

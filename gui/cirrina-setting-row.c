@@ -1,13 +1,16 @@
 /* CirrinaSetting: a row bound to one property (see cirrina-setting-row.h). */
 #include "cirrina-setting-row.h"
 
+#include "cirrina-entry-row.h"
+
 #include <errno.h>
 #include <stdlib.h>
 
 struct _CirrinaSetting {
     const CirrinaSettingSpec *spec;
-    GtkWidget *row;    /* owned: a reference held until free */
-    GtkWidget *editor; /* the row or a child of it */
+    GtkWidget *row;        /* owned: a reference held until free */
+    GtkWidget *editor;     /* the row or a child of it */
+    GtkWidget *accessible; /* what a screen reader reads: the editor, an entry row's entry */
     CirrinaSettingChanged changed;
     gpointer user_data;
     gboolean loading; /* set_value() at work: no callback */
@@ -126,36 +129,16 @@ static void build_choice(CirrinaSetting *self)
     self->editor = self->row = row;
 }
 
-/* libadwaita 1.2's password row shows and hides the text with a button
- * that has an icon and a tooltip only: no accessible name (GTK 4.8 says
- * "GtkImage"). It is found by its icon, the row has no getter for it. */
-static void name_show_text_button(GtkWidget *widget)
-{
-    for (GtkWidget *child = gtk_widget_get_first_child(widget); child != NULL;
-         child = gtk_widget_get_next_sibling(child)) {
-        const char *icon =
-            GTK_IS_BUTTON(child) ? gtk_button_get_icon_name(GTK_BUTTON(child)) : NULL;
-
-        if (g_strcmp0(icon, "view-reveal-symbolic") == 0 ||
-            g_strcmp0(icon, "view-conceal-symbolic") == 0)
-            gtk_accessible_update_property(GTK_ACCESSIBLE(child), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                           "Show or Hide the Password", -1);
-        else
-            name_show_text_button(child);
-    }
-}
-
 static void build_entry(CirrinaSetting *self, gboolean password)
 {
-    GtkWidget *row = password ? adw_password_entry_row_new() : adw_entry_row_new();
+    GtkWidget *row = password ? cirrina_entry_row_new_password(self->spec->title)
+                              : cirrina_entry_row_new(self->spec->title);
 
-    if (password)
-        name_show_text_button(row);
-    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), self->spec->title);
     if (self->spec->subtitle != NULL)
         gtk_widget_set_tooltip_text(row, self->spec->subtitle);
     g_signal_connect(row, "changed", G_CALLBACK(on_editable_changed), self);
     self->editor = self->row = row;
+    self->accessible = cirrina_entry_row_get_entry(CIRRINA_ENTRY_ROW(row));
 }
 
 CirrinaSetting *cirrina_setting_new(const CirrinaSettingSpec *spec, CirrinaSettingChanged changed,
@@ -186,15 +169,17 @@ CirrinaSetting *cirrina_setting_new(const CirrinaSettingSpec *spec, CirrinaSetti
         break;
     }
     g_object_ref_sink(self->row);
+    if (self->accessible == NULL)
+        self->accessible = self->editor;
     /* Controls inside a row are named after it for assistive technologies.
      * libadwaita labels them by the row's title too, and GTK 4.8 reads
      * both ("Memory Memory"): the label alone says it once. */
-    gtk_accessible_update_property(GTK_ACCESSIBLE(self->editor), GTK_ACCESSIBLE_PROPERTY_LABEL,
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self->accessible), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                    spec->title, -1);
-    gtk_accessible_reset_relation(GTK_ACCESSIBLE(self->editor),
+    gtk_accessible_reset_relation(GTK_ACCESSIBLE(self->accessible),
                                   GTK_ACCESSIBLE_RELATION_LABELLED_BY);
     if (spec->subtitle != NULL)
-        gtk_accessible_update_property(GTK_ACCESSIBLE(self->editor),
+        gtk_accessible_update_property(GTK_ACCESSIBLE(self->accessible),
                                        GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, spec->subtitle, -1);
     return self;
 }
@@ -361,12 +346,12 @@ void cirrina_setting_set_error(CirrinaSetting *self, const char *message)
                                     markup != NULL ? markup : (help != NULL ? help : ""));
     } else
         gtk_widget_set_tooltip_text(self->row, message != NULL ? message : help);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(self->editor),
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self->accessible),
                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
                                    message != NULL ? message : (help != NULL ? help : ""), -1);
     if (message != NULL)
-        gtk_accessible_update_state(GTK_ACCESSIBLE(self->editor), GTK_ACCESSIBLE_STATE_INVALID,
+        gtk_accessible_update_state(GTK_ACCESSIBLE(self->accessible), GTK_ACCESSIBLE_STATE_INVALID,
                                     GTK_ACCESSIBLE_INVALID_TRUE, -1);
     else
-        gtk_accessible_reset_state(GTK_ACCESSIBLE(self->editor), GTK_ACCESSIBLE_STATE_INVALID);
+        gtk_accessible_reset_state(GTK_ACCESSIBLE(self->accessible), GTK_ACCESSIBLE_STATE_INVALID);
 }

@@ -3,7 +3,7 @@
  *
  * A spec says what the property is (its key, D-Bus type, range or choices)
  * and how it is shown (title, help line); the setting makes the row that
- * fits (an AdwEntryRow for text, an AdwActionRow with a GtkSpinButton for
+ * fits (a CirrinaEntryRow for text, an AdwActionRow with a GtkSpinButton for
  * numbers, with a GtkSwitch for booleans, an AdwComboRow for choices) with
  * accessible names on its controls, shows values, reads the user's value
  * back as a GVariant of the property's type, and shows an error inline (the
@@ -19,13 +19,13 @@
 G_BEGIN_DECLS
 
 typedef enum {
-    CIRRINA_SETTING_TEXT,     /* s: AdwEntryRow */
+    CIRRINA_SETTING_TEXT,     /* s: CirrinaEntryRow */
     CIRRINA_SETTING_UINT,     /* u: spin button, min..max */
     CIRRINA_SETTING_UINT64,   /* t: edited in units of unit (MiB, kbit/s); min..max in units */
     CIRRINA_SETTING_BOOL,     /* b: switch */
     CIRRINA_SETTING_CHOICE,   /* s: one of choices, shown as labels */
     CIRRINA_SETTING_PINS,     /* a(uu): "vCPU:host, ..." in an entry row */
-    CIRRINA_SETTING_PASSWORD, /* s: write-only, AdwPasswordEntryRow */
+    CIRRINA_SETTING_PASSWORD, /* s: write-only, a password CirrinaEntryRow */
 } CirrinaSettingKind;
 
 typedef struct {

@@ -1,6 +1,8 @@
 /* CirrinaShareList: a VM's shared folders (see cirrina-share-list.h). */
 #include "cirrina-share-list.h"
 
+#include "cirrina-entry-row.h"
+
 #define MAX_SHARES 8
 
 typedef struct {
@@ -197,15 +199,9 @@ static GtkWidget *build_popover(CirrinaShareList *self)
     gtk_list_box_set_selection_mode(GTK_LIST_BOX(list), GTK_SELECTION_NONE);
     gtk_widget_add_css_class(list, "boxed-list");
 
-    self->name_entry = adw_entry_row_new();
-    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->name_entry), "Name in the Guest");
-    gtk_accessible_update_property(GTK_ACCESSIBLE(self->name_entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                   "Name in the Guest", -1);
-    self->path_entry = adw_entry_row_new();
-    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->path_entry), "Folder on the Host");
+    self->name_entry = cirrina_entry_row_new("Name in the Guest");
+    self->path_entry = cirrina_entry_row_new("Folder on the Host");
     gtk_widget_set_tooltip_text(self->path_entry, "An absolute path on cirrinad's host");
-    gtk_accessible_update_property(GTK_ACCESSIBLE(self->path_entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                   "Folder on the Host", -1);
     g_signal_connect(self->name_entry, "changed", G_CALLBACK(on_entry_changed), self);
     g_signal_connect(self->path_entry, "changed", G_CALLBACK(on_entry_changed), self);
     g_signal_connect(self->name_entry, "entry-activated", G_CALLBACK(on_confirm), self);

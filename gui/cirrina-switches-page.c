@@ -1,6 +1,7 @@
 /* CirrinaSwitchesPage: the daemon's switches, live; create, edit, delete. */
 #include "cirrina-switches-page.h"
 
+#include "cirrina-entry-row.h"
 #include "cirrina-form-dialog.h"
 #include "cirrina-object-list.h"
 #include "cirrina-page-util.h"
@@ -97,8 +98,8 @@ typedef struct {
     CirrinaSwitchesPage *page;
     CirrinaSwitch *sw; /* NULL: a new switch */
     CirrinaFormDialog *dialog;
-    AdwEntryRow *name;
-    AdwEntryRow *description;
+    CirrinaEntryRow *name;
+    CirrinaEntryRow *description;
     AdwComboRow *uplink;
     AdwComboRow *type; /* NULL where the host knows only bridges */
     GtkStringList *uplinks;
@@ -281,8 +282,7 @@ static CirrinaFormDialog *open_form(CirrinaSwitchesPage *self, CirrinaSwitch *sw
     g_object_set_data_full(G_OBJECT(form->dialog), "cirrina-switch-form", form,
                            (GDestroyNotify)switch_form_free);
 
-    form->name = ADW_ENTRY_ROW(adw_entry_row_new());
-    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(form->name), "Name");
+    form->name = CIRRINA_ENTRY_ROW(cirrina_entry_row_new("Name"));
     if (sw != NULL)
         gtk_editable_set_text(GTK_EDITABLE(form->name), cirrina_switch_get_name(sw));
     g_signal_connect_swapped(form->name, "changed", G_CALLBACK(update_apply_sensitive), form);
@@ -308,8 +308,7 @@ static CirrinaFormDialog *open_form(CirrinaSwitchesPage *self, CirrinaSwitch *sw
         cirrina_form_dialog_add(form->dialog, GTK_WIDGET(form->type));
     }
 
-    form->description = ADW_ENTRY_ROW(adw_entry_row_new());
-    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(form->description), "Description");
+    form->description = CIRRINA_ENTRY_ROW(cirrina_entry_row_new("Description"));
     if (sw != NULL)
         gtk_editable_set_text(GTK_EDITABLE(form->description), cirrina_switch_get_description(sw));
     cirrina_form_dialog_add(form->dialog, GTK_WIDGET(form->description));

@@ -16,6 +16,7 @@
 #include "cirrina-vm-details-page.h"
 
 #include "cirrina-attachment-list.h"
+#include "cirrina-entry-row.h"
 #include "cirrina-nic-list.h"
 #include "cirrina-setting-row.h"
 #include "cirrina-share-list.h"
@@ -952,7 +953,7 @@ static gboolean on_key_pressed(GtkEventControllerKey *controller, guint keyval, 
     if (keyval != GDK_KEY_Return && keyval != GDK_KEY_KP_Enter && keyval != GDK_KEY_ISO_Enter)
         return FALSE;
     if (!GTK_IS_TEXT(focus) || (gtk_widget_get_ancestor(focus, GTK_TYPE_SPIN_BUTTON) == NULL &&
-                                gtk_widget_get_ancestor(focus, ADW_TYPE_ENTRY_ROW) == NULL))
+                                gtk_widget_get_ancestor(focus, CIRRINA_TYPE_ENTRY_ROW) == NULL))
         return FALSE;
     apply(self);
     return TRUE;
@@ -1203,8 +1204,8 @@ static void build_settings(CirrinaVmDetailsPage *self)
                                    GTK_ACCESSIBLE_PROPERTY_LABEL, "Remove the VNC password", -1);
     g_signal_connect(self->clear_password_button, "clicked", G_CALLBACK(on_clear_password_clicked),
                      self);
-    adw_entry_row_add_suffix(
-        ADW_ENTRY_ROW(cirrina_setting_get_row(find_setting(self, "DisplayPassword"))),
+    cirrina_entry_row_add_suffix(
+        CIRRINA_ENTRY_ROW(cirrina_setting_get_row(find_setting(self, "DisplayPassword"))),
         self->clear_password_button);
 
     g_signal_connect(self->disks, "changed", G_CALLBACK(on_attachments_changed), self);

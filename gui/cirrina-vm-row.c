@@ -244,10 +244,6 @@ static void action_delete(GtkWidget *widget, const char *action_name, GVariant *
     /* Alt+A: Alt+D is the Delete button's. */
     GtkWidget *with_disks = gtk_check_button_new_with_mnemonic("_Also delete its disks");
 
-    /* GTK 4.8 names a check button after its label with the underscore. */
-    gtk_accessible_update_property(GTK_ACCESSIBLE(with_disks), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                   "Also delete its disks", -1);
-
     adw_message_dialog_set_body(
         ADW_MESSAGE_DIALOG(dialog),
         "The virtual machine and its network interfaces are deleted. Its disks are kept "

@@ -6,6 +6,8 @@
 
 #include <glib/gstdio.h>
 
+#include "cirrina-entry-row.h"
+
 char *storage_test_row_titles(GtkListBox *list)
 {
     g_autoptr(GString) titles = g_string_new(NULL);
@@ -96,7 +98,7 @@ CirrinaFormDialog *storage_test_wait_form(void)
 
 void storage_test_form_set_text(CirrinaFormDialog *dialog, const char *title, const char *text)
 {
-    GtkWidget *row = storage_test_find_row(GTK_WIDGET(dialog), ADW_TYPE_ENTRY_ROW, title);
+    GtkWidget *row = storage_test_find_row(GTK_WIDGET(dialog), CIRRINA_TYPE_ENTRY_ROW, title);
 
     if (row == NULL)
         g_error("the form has no entry row “%s”", title);

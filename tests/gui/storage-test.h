@@ -23,7 +23,7 @@ const char *storage_test_row_subtitle(GtkWidget *row);
 /* The first mapped widget of type under root (depth first), or NULL. */
 GtkWidget *storage_test_find_type(GtkWidget *root, GType type);
 
-/* The preferences row (AdwEntryRow, AdwComboRow ...) titled title under
+/* The preferences row (CirrinaEntryRow, AdwComboRow ...) titled title under
  * root, or NULL. */
 GtkWidget *storage_test_find_row(GtkWidget *root, GType type, const char *title);
 

@@ -5,6 +5,7 @@
  * a switch in use. */
 #include "storage-test.h"
 
+#include "cirrina-entry-row.h"
 #include "cirrina-switches-page.h"
 
 #define SWITCH  "org.cirrina.Switch"
@@ -161,7 +162,7 @@ static void test_create_and_edit_from_ui(void)
     gtk_widget_grab_focus(row);
     g_signal_emit_by_name(row, "activate");
     dialog = storage_test_wait_form();
-    GtkWidget *name_row = storage_test_find_row(GTK_WIDGET(dialog), ADW_TYPE_ENTRY_ROW, "Name");
+    GtkWidget *name_row = storage_test_find_row(GTK_WIDGET(dialog), CIRRINA_TYPE_ENTRY_ROW, "Name");
     g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(name_row)), ==, "office");
     gui_test_screenshot(GTK_WIDGET(dialog), "switch-form");
     storage_test_form_set_text(dialog, "Name", "office2");

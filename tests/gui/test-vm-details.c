@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 
+#include "cirrina-entry-row.h"
 #include "cirrina-new-vm-dialog.h"
 #include "cirrina-vm-details-page.h"
 
@@ -81,7 +82,7 @@ static GtkWidget *row_spin(GtkWidget *root, const char *title)
 static const char *entry_text(GtkWidget *root, const char *title)
 {
     GtkWidget *row = find_row(root, title);
-    g_assert_true(ADW_IS_ENTRY_ROW(row));
+    g_assert_true(CIRRINA_IS_ENTRY_ROW(row));
     return gtk_editable_get_text(GTK_EDITABLE(row));
 }
 
