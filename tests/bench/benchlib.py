@@ -280,6 +280,18 @@ def load_row(ctx):
     return ('load average', f'{ctx["load_before"]} before, {ctx["load_after"]} after')
 
 
+def qemu_versions():
+    """The context fields qemu_rows() shows but the accelerator and cirrinad."""
+    return {'qemu_version': first_line([QEMU, '--version']), 'ovmf_version': ovmf_version()}
+
+
+def qemu_rows(ctx):
+    """The rows of a bench that boots QEMU: the accelerator, QEMU's and
+    OVMF's versions, and cirrinad's."""
+    return [('accelerator', ctx['accel_text']), ('QEMU', ctx['qemu_version']),
+            ('OVMF', ctx['ovmf_version']), ('cirrinad', ctx['cirrinad_version'])]
+
+
 # ------------------------------------------------------------- statistics
 
 def nearest_rank(sorted_samples, fraction):
