@@ -364,10 +364,13 @@ void gui_test_screenshot(GtkWidget *widget, const char *name)
 
     if (dir == NULL)
         return;
-    /* Draw what is there now: layout and paint pending changes first. */
+    /* Draw what is there now: layout and paint pending changes first. A
+     * window just presented (a dialog) has no size until it is mapped,
+     * which takes longer on a loaded machine. */
     gui_test_run_for(200);
+    GUI_TEST_WAIT_UNTIL(gtk_widget_get_width(widget) > 0 && gtk_widget_get_height(widget) > 0,
+                        "the widget to be laid out for its screenshot");
     int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
-    g_assert_cmpint(width, >, 0);
     g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new(widget);
     g_autoptr(GskRenderNode) node = NULL;
     /* A widget that has not drawn its next frame yet (a toast sliding in, a
