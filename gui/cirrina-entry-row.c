@@ -4,7 +4,7 @@
  * The layout copies AdwEntryRow 1.2's, with its style classes, so that
  * libadwaita's stylesheet draws it the same way (row.entry: the focus ring
  * on the whole row while its text is edited): a "header" box with the
- * editable area (a small title over a flat GtkEntry, and the title alone,
+ * editable area (a small title over a bare entry, and the title alone,
  * larger, over both while the row is empty and not being edited), a
  * pencil icon while not editing, and the suffixes. style.css takes the
  * entry's own frame and focus ring away. */
@@ -14,9 +14,11 @@ struct _CirrinaEntryRow {
     AdwPreferencesRow parent_instance;
 
     GtkWidget *header;
+    GtkWidget *fields;      /* the title label over the entry */
     GtkWidget *title_label; /* small, over the text */
     GtkWidget *empty_title; /* the title alone, while empty and not edited */
-    GtkEntry *entry;
+    GtkWidget *entry;       /* a GtkEntry, or a GtkPasswordEntry ("password text") */
+    gboolean password;
     GtkWidget *edit_icon;
     GtkWidget *suffixes;
 };
@@ -27,7 +29,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(CirrinaEntryRow, cirrina_entry_row, ADW_TYPE_PREFE
                               G_IMPLEMENT_INTERFACE(GTK_TYPE_EDITABLE,
                                                     cirrina_entry_row_editable_init))
 
-enum { PROP_0, PROP_ACTIVATES_DEFAULT, N_PROPS };
+enum { PROP_0, PROP_ACTIVATES_DEFAULT, PROP_PASSWORD, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 enum { SIGNAL_ENTRY_ACTIVATED, N_SIGNALS };
@@ -46,12 +48,12 @@ static void cirrina_entry_row_editable_init(GtkEditableInterface *iface)
 GtkWidget *cirrina_entry_row_get_entry(CirrinaEntryRow *self)
 {
     g_return_val_if_fail(CIRRINA_IS_ENTRY_ROW(self), NULL);
-    return GTK_WIDGET(self->entry);
+    return self->entry;
 }
 
 static gboolean is_editing(CirrinaEntryRow *self)
 {
-    return (gtk_widget_get_state_flags(GTK_WIDGET(self->entry)) & GTK_STATE_FLAG_FOCUS_WITHIN) != 0;
+    return (gtk_widget_get_state_flags(self->entry) & GTK_STATE_FLAG_FOCUS_WITHIN) != 0;
 }
 
 /* Empty and not edited: the title alone. The entry only turns transparent,
@@ -63,7 +65,7 @@ static void update_look(CirrinaEntryRow *self)
 
     gtk_widget_set_visible(self->empty_title, title_only);
     gtk_widget_set_opacity(self->title_label, title_only ? 0 : 1);
-    gtk_widget_set_opacity(GTK_WIDGET(self->entry), title_only ? 0 : 1);
+    gtk_widget_set_opacity(self->entry, title_only ? 0 : 1);
     gtk_widget_set_visible(self->edit_icon, !editing);
     if (editing)
         gtk_widget_add_css_class(GTK_WIDGET(self), "focused");
@@ -95,13 +97,13 @@ static void on_pressed(GtkGestureClick *gesture, int n_press, double x, double y
 {
     GtkWidget *picked = gtk_widget_pick(GTK_WIDGET(self), x, y, GTK_PICK_DEFAULT);
 
-    if (picked != NULL && (picked == GTK_WIDGET(self->entry) ||
-                           gtk_widget_is_ancestor(picked, GTK_WIDGET(self->entry)) ||
+    if (picked != NULL && (picked == self->entry || gtk_widget_is_ancestor(picked, self->entry) ||
                            gtk_widget_is_ancestor(picked, self->suffixes))) {
         gtk_gesture_set_state(GTK_GESTURE(gesture), GTK_EVENT_SEQUENCE_DENIED);
         return;
     }
-    gtk_entry_grab_focus_without_selecting(self->entry);
+    gtk_text_grab_focus_without_selecting(
+        GTK_TEXT(gtk_editable_get_delegate(GTK_EDITABLE(self->entry))));
     gtk_gesture_set_state(GTK_GESTURE(gesture), GTK_EVENT_SEQUENCE_CLAIMED);
 }
 
@@ -114,7 +116,7 @@ static gboolean cirrina_entry_row_focus(GtkWidget *widget, GtkDirectionType dire
 
 static gboolean cirrina_entry_row_grab_focus(GtkWidget *widget)
 {
-    return gtk_widget_grab_focus(GTK_WIDGET(CIRRINA_ENTRY_ROW(widget)->entry));
+    return gtk_widget_grab_focus(CIRRINA_ENTRY_ROW(widget)->entry);
 }
 
 void cirrina_entry_row_add_suffix(CirrinaEntryRow *self, GtkWidget *widget)
@@ -127,16 +129,19 @@ void cirrina_entry_row_add_suffix(CirrinaEntryRow *self, GtkWidget *widget)
 void cirrina_entry_row_set_activates_default(CirrinaEntryRow *self, gboolean activates)
 {
     g_return_if_fail(CIRRINA_IS_ENTRY_ROW(self));
-    if (activates == gtk_entry_get_activates_default(self->entry))
+    if (activates == cirrina_entry_row_get_activates_default(self))
         return;
-    gtk_entry_set_activates_default(self->entry, activates);
+    g_object_set(self->entry, "activates-default", activates, NULL);
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_ACTIVATES_DEFAULT]);
 }
 
 gboolean cirrina_entry_row_get_activates_default(CirrinaEntryRow *self)
 {
+    gboolean activates = FALSE;
+
     g_return_val_if_fail(CIRRINA_IS_ENTRY_ROW(self), FALSE);
-    return gtk_entry_get_activates_default(self->entry);
+    g_object_get(self->entry, "activates-default", &activates, NULL);
+    return activates;
 }
 
 GtkWidget *cirrina_entry_row_new(const char *title)
@@ -148,25 +153,19 @@ static void on_show_text_toggled(GtkToggleButton *button, CirrinaEntryRow *self)
 {
     gboolean shown = gtk_toggle_button_get_active(button);
 
-    gtk_entry_set_visibility(self->entry, shown);
+    gtk_text_set_visibility(GTK_TEXT(gtk_editable_get_delegate(GTK_EDITABLE(self->entry))), shown);
     gtk_button_set_icon_name(GTK_BUTTON(button),
                              shown ? "view-conceal-symbolic" : "view-reveal-symbolic");
     gtk_widget_set_tooltip_text(GTK_WIDGET(button),
                                 shown ? "Hide the Password" : "Show the Password");
 }
 
-GtkWidget *cirrina_entry_row_new_password(const char *title)
+/* GtkPasswordEntry's own peek icon takes no keyboard focus: a toggle
+ * button does, and a screen reader says whether the text shows. */
+static void add_show_text_button(CirrinaEntryRow *self)
 {
-    CirrinaEntryRow *self = CIRRINA_ENTRY_ROW(cirrina_entry_row_new(title));
-    GtkEntryBuffer *buffer = gtk_password_entry_buffer_new();
     GtkWidget *button = gtk_toggle_button_new();
 
-    gtk_entry_set_buffer(self->entry, buffer);
-    g_object_unref(buffer);
-    gtk_entry_set_input_purpose(self->entry, GTK_INPUT_PURPOSE_PASSWORD);
-    gtk_widget_add_css_class(GTK_WIDGET(self), "password");
-
-    /* A toggle button, so a screen reader says whether the text shows. */
     gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
     gtk_widget_set_focus_on_click(button, FALSE);
     gtk_widget_add_css_class(button, "flat");
@@ -175,7 +174,11 @@ GtkWidget *cirrina_entry_row_new_password(const char *title)
     g_signal_connect(button, "toggled", G_CALLBACK(on_show_text_toggled), self);
     cirrina_entry_row_add_suffix(self, button);
     on_show_text_toggled(GTK_TOGGLE_BUTTON(button), self);
-    return GTK_WIDGET(self);
+}
+
+GtkWidget *cirrina_entry_row_new_password(const char *title)
+{
+    return g_object_new(CIRRINA_TYPE_ENTRY_ROW, "title", title, "password", TRUE, NULL);
 }
 
 static void cirrina_entry_row_get_property(GObject *object, guint prop_id, GValue *value,
@@ -188,6 +191,9 @@ static void cirrina_entry_row_get_property(GObject *object, guint prop_id, GValu
     switch (prop_id) {
     case PROP_ACTIVATES_DEFAULT:
         g_value_set_boolean(value, cirrina_entry_row_get_activates_default(self));
+        break;
+    case PROP_PASSWORD:
+        g_value_set_boolean(value, self->password);
         break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -205,9 +211,34 @@ static void cirrina_entry_row_set_property(GObject *object, guint prop_id, const
     case PROP_ACTIVATES_DEFAULT:
         cirrina_entry_row_set_activates_default(self, g_value_get_boolean(value));
         break;
+    case PROP_PASSWORD:
+        self->password = g_value_get_boolean(value);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
+}
+
+/* The entry is made here: which kind depends on "password". */
+static void cirrina_entry_row_constructed(GObject *object)
+{
+    CirrinaEntryRow *self = CIRRINA_ENTRY_ROW(object);
+
+    G_OBJECT_CLASS(cirrina_entry_row_parent_class)->constructed(object);
+    self->entry = self->password ? gtk_password_entry_new() : gtk_entry_new();
+    gtk_widget_set_hexpand(self->entry, TRUE);
+    gtk_box_append(GTK_BOX(self->fields), self->entry);
+    gtk_editable_init_delegate(GTK_EDITABLE(self));
+    g_signal_connect_swapped(self->entry, "changed", G_CALLBACK(update_look), self);
+    g_signal_connect_swapped(self->entry, "state-flags-changed", G_CALLBACK(update_look), self);
+    g_signal_connect_swapped(self->entry, "activate", G_CALLBACK(on_entry_activate), self);
+    g_signal_connect_swapped(self, "notify::title", G_CALLBACK(update_name), self);
+    if (self->password) {
+        gtk_widget_add_css_class(GTK_WIDGET(self), "password");
+        add_show_text_button(self);
+    }
+    update_name(self);
+    update_look(self);
 }
 
 static void cirrina_entry_row_dispose(GObject *object)
@@ -229,6 +260,7 @@ static void cirrina_entry_row_class_init(CirrinaEntryRowClass *klass)
 
     object_class->get_property = cirrina_entry_row_get_property;
     object_class->set_property = cirrina_entry_row_set_property;
+    object_class->constructed = cirrina_entry_row_constructed;
     object_class->dispose = cirrina_entry_row_dispose;
     widget_class->focus = cirrina_entry_row_focus;
     widget_class->grab_focus = cirrina_entry_row_grab_focus;
@@ -236,6 +268,10 @@ static void cirrina_entry_row_class_init(CirrinaEntryRowClass *klass)
     properties[PROP_ACTIVATES_DEFAULT] =
         g_param_spec_boolean("activates-default", NULL, NULL, FALSE,
                              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+    /* password: the text is hidden, with a button to show it. */
+    properties[PROP_PASSWORD] =
+        g_param_spec_boolean("password", NULL, NULL, FALSE,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(object_class, N_PROPS, properties);
     gtk_editable_install_properties(object_class, N_PROPS);
 
@@ -260,7 +296,6 @@ static GtkWidget *new_label(const char *style)
 static void cirrina_entry_row_init(CirrinaEntryRow *self)
 {
     GtkWidget *overlay = gtk_overlay_new();
-    GtkWidget *fields = gtk_box_new(GTK_ORIENTATION_VERTICAL, 3);
     GtkGesture *click = gtk_gesture_click_new();
 
     self->header = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
@@ -271,13 +306,10 @@ static void cirrina_entry_row_init(CirrinaEntryRow *self)
     self->empty_title = new_label("title");
     gtk_widget_add_css_class(self->empty_title, "dim-label");
     gtk_widget_set_valign(self->empty_title, GTK_ALIGN_CENTER);
-    self->entry = GTK_ENTRY(gtk_entry_new());
-    gtk_widget_set_hexpand(GTK_WIDGET(self->entry), TRUE);
-    gtk_entry_set_has_frame(self->entry, FALSE);
-    gtk_widget_set_valign(fields, GTK_ALIGN_CENTER);
-    gtk_box_append(GTK_BOX(fields), self->title_label);
-    gtk_box_append(GTK_BOX(fields), GTK_WIDGET(self->entry));
-    gtk_overlay_set_child(GTK_OVERLAY(overlay), fields);
+    self->fields = gtk_box_new(GTK_ORIENTATION_VERTICAL, 3);
+    gtk_widget_set_valign(self->fields, GTK_ALIGN_CENTER);
+    gtk_box_append(GTK_BOX(self->fields), self->title_label);
+    gtk_overlay_set_child(GTK_OVERLAY(overlay), self->fields);
     gtk_overlay_add_overlay(GTK_OVERLAY(overlay), self->empty_title);
     gtk_widget_set_hexpand(overlay, TRUE);
     gtk_box_append(GTK_BOX(self->header), overlay);
@@ -300,12 +332,4 @@ static void cirrina_entry_row_init(CirrinaEntryRow *self)
 
     g_signal_connect(click, "pressed", G_CALLBACK(on_pressed), self);
     gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(click));
-
-    gtk_editable_init_delegate(GTK_EDITABLE(self));
-    g_signal_connect_swapped(self->entry, "changed", G_CALLBACK(update_look), self);
-    g_signal_connect_swapped(self->entry, "state-flags-changed", G_CALLBACK(update_look), self);
-    g_signal_connect_swapped(self->entry, "activate", G_CALLBACK(on_entry_activate), self);
-    g_signal_connect_swapped(self, "notify::title", G_CALLBACK(update_name), self);
-    update_name(self);
-    update_look(self);
 }

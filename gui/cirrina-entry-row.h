@@ -4,8 +4,9 @@
  *
  * Why not AdwEntryRow: in libadwaita 1.2 with GTK 4.8 its text field has
  * no accessible of its own, so a screen reader hears nothing when Tab
- * enters it. This row types into a real GtkEntry, named after the row's
- * title (and renamed with it), which tells the focus as any entry does.
+ * enters it. This row types into a real GtkEntry (a GtkPasswordEntry for
+ * passwords), named after the row's title (and renamed with it), which
+ * tells the focus as any entry does.
  *
  * The row is a GtkEditable (delegating to the entry): gtk_editable_set_text()
  * and "changed" work on the row itself. The focus goes to the entry; the
@@ -21,17 +22,18 @@ G_DECLARE_FINAL_TYPE(CirrinaEntryRow, cirrina_entry_row, CIRRINA, ENTRY_ROW, Adw
 
 GtkWidget *cirrina_entry_row_new(const char *title);
 
-/* The text is hidden (a password buffer), with a toggle button to show it. */
+/* A GtkPasswordEntry, with a toggle button that shows the text. */
 GtkWidget *cirrina_entry_row_new_password(const char *title);
 
-/* The GtkEntry typed into: what takes the focus and what assistive
+/* The entry typed into: what takes the focus and what assistive
  * technologies read (put descriptions and the invalid state on it). */
 GtkWidget *cirrina_entry_row_get_entry(CirrinaEntryRow *self);
 
 /* Adds widget after the text (a button, say). */
 void cirrina_entry_row_add_suffix(CirrinaEntryRow *self, GtkWidget *widget);
 
-/* Enter in the entry activates the window's default widget. */
+/* Enter in the entry activates the window's default widget. The row emits
+ * "entry-activated" on Enter in any case. */
 void cirrina_entry_row_set_activates_default(CirrinaEntryRow *self, gboolean activates);
 gboolean cirrina_entry_row_get_activates_default(CirrinaEntryRow *self);
 
