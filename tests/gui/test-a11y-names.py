@@ -8,17 +8,20 @@ Checked on each page: every control a user sees (a button, toggle, check
 box or switch, menu button, text field, spin button, combo box, page tab,
 menu item, terminal), and every widget the Tab key stops on (found by
 pressing Tab round the window: a list row, a selectable label...). A name
-must be more than GTK 4.8's fallback, the widget's type name, and said
-once (see walk_controls()). The failure lists each widget that fails,
-under the page where it showed first, with the path of named ancestors
-that leads to it. Also printed: Tab stops that tell a screen reader
-nothing (libadwaita 1.2's entry rows) and GTK's mnemonic button names.
+must be more than GTK 4.8's fallback, the widget's type name, said once
+and without a mnemonic's underscore (see walk_controls()), and every Tab
+stop must tell a screen reader where the focus went (libadwaita 1.2's
+entry rows did not: the app has CirrinaEntryRow). The text fields of a
+VM's details and of the dialogs are checked by name among the Tab stops.
+The failure lists each widget that fails, under the page where it showed
+first, with the path of named ancestors that leads to it.
 
 Run by meson through run-gui-test.py:
     test-a11y-names.py CIRRINA_BINARY
 """
 
 import os
+import re
 import sys
 import time
 import unittest
@@ -27,8 +30,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import atspi_app  # noqa: E402
-from atspi_app import (GLib, ancestors_of, describe, harness, name_of, path_of, role_of,
-                       spoken, walk)  # noqa: E402
+from atspi_app import (MNEMONIC, GLib, ancestors_of, describe, harness, name_of, path_of,
+                       role_of, spoken, walk)  # noqa: E402
 
 APP = None
 
@@ -39,16 +42,40 @@ CONTROL_ROLES = {
 }
 
 
+# Text fields a screen reader must hear when Tab enters them, per page:
+# (role, name as spoken).
+TEXT_FIELDS = {
+    'VM details': [('text', 'Name'), ('text', 'Description'), ('text', 'Group'),
+                   ('text', 'CPU Pinning'), ('password text', 'New VNC Password (none is set)')],
+    'New VM dialog': [('text', 'Name')],
+    'Switch form': [('text', 'Name'), ('text', 'Description')],
+}
+
+
+def mnemonic_name(name):
+    """Whether name is what GTK 4.8 makes of a mnemonic label: the label
+    with its underscore, then its text ("_Cancel Cancel", "C_reate
+    Create"), or a word led by the underscore ("_Cancel")."""
+    if re.search(r'(^|\s)_\w', name):
+        return True
+    for i, char in enumerate(name):
+        if char == ' ' and '_' in name[:i] and \
+                MNEMONIC.sub('', name[:i], count=1) == name[i + 1:]:
+            return True
+    return False
+
+
 def walk_controls(root):
-    """The controls under root that a user sees: (paths of those without a
-    name or with a name said twice, paths of GTK 4.8's mnemonic buttons).
+    """The paths of the controls under root that a user sees and that have
+    no name, a name said twice, or a mnemonic's underscore in it.
 
     GTK 4.8 reads a widget's label property and then the labels it is
     labelled by. A button with a mnemonic label gets both from GTK itself
-    ("_Cancel Cancel": noted, not failed); a control the app names while
-    libadwaita labels it by its row's title reads "Memory Memory": the app
-    must name it once (gtk_accessible_reset_relation(LABELLED_BY))."""
-    found, mnemonic = [], []
+    ("_Cancel Cancel": the app names it by the label's text,
+    cirrina-mnemonic-names.c); a control the app names while libadwaita
+    labels it by its row's title reads "Memory Memory": the app must name
+    it once (gtk_accessible_reset_relation(LABELLED_BY))."""
+    found = []
     for node, ancestors in walk(root):
         try:
             if role_of(node) not in CONTROL_ROLES:
@@ -56,47 +83,59 @@ def walk_controls(root):
             name = node.get_name().strip()
             if not name_of(node):
                 found.append(path_of(ancestors, node))
-            elif spoken(name) != name and '_' in name:
-                mnemonic.append(path_of(ancestors, node))
+            elif mnemonic_name(name):
+                found.append(path_of(ancestors, node) + ' (named after a mnemonic label, '
+                             'underscore and all)')
             elif spoken(name) != name:
                 found.append(path_of(ancestors, node) + ' (the same name twice)')
         except GLib.Error:
             continue  # gone while we looked
-    return found, mnemonic
+    return found
 
 
 class NamesTest(unittest.TestCase):
     def setUp(self):
         self.pages = {}
         self.seen = set()
-        self.silent = []
-        self.garbled = set()
 
     def check(self, page, root):
         """Walks root as shown now, and Tab round it, and remembers what has
-        no name (once: a page left behind stays in the tree)."""
+        no name or tells nothing (once: a page left behind stays in the
+        tree)."""
         start = time.monotonic()
-        found, garbled = walk_controls(root)
-        self.garbled.update(garbled)
+        found = walk_controls(root)
         walked = time.monotonic()
         stops = APP.tab_stops()
+        heard = set()
         for i, node in enumerate(stops):
             if node is None:
+                # The focus moved and nothing said where (GTK 4.8 with a
+                # libadwaita 1.2 entry row): a screen reader is silent.
                 after = describe(stops[i - 1]) if i > 0 and stops[i - 1] else 'the start'
-                self.silent.append(f'{page}: after {after}')
+                found.append(f'Tab stop after {after}: no focus event (a screen reader says '
+                             'nothing)')
             elif not name_of(node):
                 found.append('Tab stop: ' + path_of(ancestors_of(node), node))
+            else:
+                heard.add((role_of(node), spoken(node.get_name())))
+        for role, name in TEXT_FIELDS.get(page, []):
+            if (role, name) not in heard:
+                found.append(f'{role} “{name}”: not among the Tab stops that tell the focus '
+                             f'({", ".join(sorted(f"{r} “{n}”" for r, n in heard))})')
         self.pages[page] = [p for p in found if p not in self.seen]
         self.seen.update(found)
         print(f'{page}: walked in {walked - start:.1f} s, {len(stops)} Tab stops in '
-              f'{time.monotonic() - walked:.1f} s', file=sys.stderr)
+              f'{time.monotonic() - walked:.1f} s; text fields heard: '
+              + ', '.join(f'{r} “{n}”' for r, n in sorted(heard) if 'text' in r),
+              file=sys.stderr)
 
     def report(self):
         lines = []
         for page, paths in self.pages.items():
             if paths:
-                lines.append(f'{page}: {len(paths)} control(s) without an accessible name, or '
-                             'with one said twice:')
+                lines.append(f'{page}: {len(paths)} control(s) or Tab stop(s) without an '
+                             'accessible name, with one said twice or with a mnemonic '
+                             'underscore, or silent:')
                 lines.extend(f'  - {p}' for p in paths)
         return '\n'.join(lines)
 
@@ -172,16 +211,6 @@ class NamesTest(unittest.TestCase):
         app.wait_for_node('list item', 'installer', root=main)
         self.check('ISOs', main)
 
-        if self.garbled:
-            print(f'{len(self.garbled)} buttons GTK 4.8 names after their mnemonic label and '
-                  'its text ("_Cancel Cancel"):\n  ' + '\n  '.join(sorted(self.garbled)),
-                  file=sys.stderr)
-        if self.silent:
-            # GTK 4.8 tells nothing when the focus enters a libadwaita 1.2
-            # entry row (AdwEntryRow's text has no accessible of its own):
-            # noted, not failed, until those rows are replaced.
-            print('Tab stops without a focus event (a screen reader says nothing):\n  '
-                  + '\n  '.join(self.silent), file=sys.stderr)
         self.assertFalse(any(self.pages.values()), '\n' + self.report())
         for page in self.pages:
             print(f'{page}: every control named', file=sys.stderr)

@@ -7,8 +7,9 @@ checked over D-Bus, behind the app's back (atspi_app.py).
 - the pages by their shortcuts (Alt+1..4), and back (Escape, Alt+Left);
 - a new VM: Ctrl+N, or Tab to “New Virtual Machine” and Enter; a name
   typed, Enter creates it and shows its details;
-- a VM's details: Tab to a row of the list, Enter; Tab to fields, change
-  them, Ctrl+S applies them as one Update;
+- a VM's details: Tab to a row of the list, Enter; Tab to fields (a text
+  field, spin buttons, a switch), change them, Ctrl+S applies them as one
+  Update;
 - deleting a VM from its row: Delete, then the dialog's Delete button;
 - no page holds the focus: Tab from the page's content reaches the header.
 
@@ -141,6 +142,11 @@ class KeyboardTest(unittest.TestCase):
         app.keys('space')
         app.wait_for(lambda: autostart.get_state_set().contains(Atspi.StateType.CHECKED),
                      'Space to switch autostart on')
+        # A text field tells the focus as Tab enters it: replace its text.
+        description = app.tab_to('text', 'Description', backwards=True)
+        app.keys('ctrl+a')
+        app.type_text('typed here')
+        app.wait_for(lambda: text_of(description) == 'typed here', 'the typed description')
         # Nothing is applied before Ctrl+S.
         self.assertEqual(self.client.get(path, harness.VM, 'Memory'), 1024 * harness.MiB)
         app.keys('ctrl+s')
@@ -148,6 +154,7 @@ class KeyboardTest(unittest.TestCase):
                      'the Update over D-Bus')
         self.assertEqual(self.client.get(path, harness.VM, 'CPUs'), 2)
         self.assertTrue(self.client.get(path, harness.VM, 'Autostart'))
+        self.assertEqual(self.client.get(path, harness.VM, 'Description'), 'typed here')
         # Back to the list with Escape.
         app.keys('Escape')
         app.wait_for_node('push button', 'New Virtual Machine')
