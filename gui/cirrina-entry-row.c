@@ -18,9 +18,9 @@ struct _CirrinaEntryRow {
     GtkWidget *title_label; /* small, over the text */
     GtkWidget *empty_title; /* the title alone, while empty and not edited */
     GtkWidget *entry;       /* a GtkEntry, or a GtkPasswordEntry ("password text") */
-    gboolean password;
     GtkWidget *edit_icon;
     GtkWidget *suffixes;
+    gboolean password;
 };
 
 static void cirrina_entry_row_editable_init(GtkEditableInterface *iface);
@@ -247,6 +247,7 @@ static void cirrina_entry_row_dispose(GObject *object)
 
     if (self->entry != NULL) {
         g_signal_handlers_disconnect_by_data(self->entry, self);
+        g_signal_handlers_disconnect_by_func(self, update_name, self);
         gtk_editable_finish_delegate(GTK_EDITABLE(self));
         self->entry = NULL;
     }
