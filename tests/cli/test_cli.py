@@ -34,6 +34,20 @@ from harness import (DISK, ISO, NIC, SWITCH, VM, CirrinaTestCase, GiB, MiB, NOBO
                      api, source_root, wait_until)
 
 
+
+def start_private_bus(test):
+    """A private dbus-daemon for a stand-in service, stopped at the test's
+    cleanup; its address."""
+    if not shutil.which('dbus-daemon'):
+        test.skipTest('dbus-daemon is not installed')
+    bus = subprocess.Popen(['dbus-daemon', '--session', '--nofork', '--print-address'],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    test.addCleanup(bus.wait)
+    test.addCleanup(bus.terminate)
+    address = bus.stdout.readline().decode().strip()
+    bus.stdout.close()
+    return address
+
 class CliTestCase(CirrinaTestCase):
     """One bhyve-faked daemon for the class; each test uses its own names."""
 
@@ -850,16 +864,9 @@ class ImportTest(unittest.TestCase):
     a pipe with a progress bar and its Size announced on one."""
 
     def setUp(self):
-        if not shutil.which('dbus-daemon'):
-            self.skipTest('dbus-daemon is not installed')
         self.dir = tempfile.mkdtemp(prefix='cirrinactl-import-')
         self.addCleanup(shutil.rmtree, self.dir, True)
-        self.bus = subprocess.Popen(['dbus-daemon', '--session', '--nofork', '--print-address'],
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.addCleanup(self.bus.wait)
-        self.addCleanup(self.bus.terminate)
-        self.address = self.bus.stdout.readline().decode().strip()
-        self.bus.stdout.close()
+        self.address = start_private_bus(self)
         self.record = os.path.join(self.dir, 'record')
         env = {'DBUS_SESSION_BUS_ADDRESS': self.address, 'PATH': '/usr/bin:/bin'}
         self.service = subprocess.Popen(['/usr/bin/python3', '-c', FAKE_IMPORTER, self.record],
@@ -978,14 +985,7 @@ class TerminalEscapeTest(unittest.TestCase):
     SHOWN = '\\x1b]0;pwned\\x07'
 
     def setUp(self):
-        if not shutil.which('dbus-daemon'):
-            self.skipTest('dbus-daemon is not installed')
-        self.bus = subprocess.Popen(['dbus-daemon', '--session', '--nofork', '--print-address'],
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.addCleanup(self.bus.wait)
-        self.addCleanup(self.bus.terminate)
-        self.address = self.bus.stdout.readline().decode().strip()
-        self.bus.stdout.close()
+        self.address = start_private_bus(self)
         env = {'DBUS_SESSION_BUS_ADDRESS': self.address, 'PATH': '/usr/bin:/bin'}
         self.service = subprocess.Popen(['/usr/bin/python3', '-c', HOSTILE_DAEMON],
                                         stdout=subprocess.PIPE, env=env)
