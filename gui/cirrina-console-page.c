@@ -19,9 +19,8 @@
 #define SERIAL_PORTS_MAX        4
 
 struct _CirrinaConsolePage {
-    AdwBin parent_instance;
+    CirrinaClientPage parent_instance;
 
-    CirrinaClient *client;
     CirrinaObject *vm;
     CirrinaVM *proxy;
     gulong notify_handler;
@@ -58,9 +57,9 @@ struct _CirrinaConsolePage {
     GtkWidget *fullscreen_leave;
 };
 
-G_DEFINE_FINAL_TYPE(CirrinaConsolePage, cirrina_console_page, ADW_TYPE_BIN)
+G_DEFINE_FINAL_TYPE(CirrinaConsolePage, cirrina_console_page, CIRRINA_TYPE_CLIENT_PAGE)
 
-enum { PROP_0, PROP_CLIENT, PROP_VM, PROP_SCALE_TO_FIT, PROP_FULLSCREEN, N_PROPS };
+enum { PROP_0, PROP_VM, PROP_SCALE_TO_FIT, PROP_FULLSCREEN, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 static void update(CirrinaConsolePage *self);
@@ -402,12 +401,6 @@ CirrinaObject *cirrina_console_page_get_vm(CirrinaConsolePage *self)
 {
     g_return_val_if_fail(CIRRINA_IS_CONSOLE_PAGE(self), NULL);
     return self->vm;
-}
-
-CirrinaClient *cirrina_console_page_get_client(CirrinaConsolePage *self)
-{
-    g_return_val_if_fail(CIRRINA_IS_CONSOLE_PAGE(self), NULL);
-    return self->client;
 }
 
 void cirrina_console_page_show_view(CirrinaConsolePage *self, const char *name)
@@ -769,9 +762,6 @@ static void cirrina_console_page_get_property(GObject *object, guint prop_id, GV
     CirrinaConsolePage *self = CIRRINA_CONSOLE_PAGE(object);
 
     switch (prop_id) {
-    case PROP_CLIENT:
-        g_value_set_object(value, self->client);
-        break;
     case PROP_VM:
         g_value_set_object(value, self->vm);
         break;
@@ -792,9 +782,6 @@ static void cirrina_console_page_set_property(GObject *object, guint prop_id, co
     CirrinaConsolePage *self = CIRRINA_CONSOLE_PAGE(object);
 
     switch (prop_id) {
-    case PROP_CLIENT:
-        self->client = g_value_dup_object(value);
-        break;
     case PROP_VM:
         cirrina_console_page_set_vm(self, g_value_get_object(value));
         break;
@@ -824,7 +811,6 @@ static void cirrina_console_page_dispose(GObject *object)
     adw_bin_set_child(ADW_BIN(self), NULL);
     gtk_widget_dispose_template(GTK_WIDGET(self), CIRRINA_TYPE_CONSOLE_PAGE);
     self->display = NULL;
-    g_clear_object(&self->client);
     G_OBJECT_CLASS(cirrina_console_page_parent_class)->dispose(object);
 }
 
@@ -846,9 +832,6 @@ static void cirrina_console_page_class_init(CirrinaConsolePageClass *klass)
     object_class->dispose = cirrina_console_page_dispose;
     object_class->finalize = cirrina_console_page_finalize;
 
-    properties[PROP_CLIENT] =
-        g_param_spec_object("client", NULL, NULL, CIRRINA_TYPE_CLIENT,
-                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
     properties[PROP_VM] =
         g_param_spec_object("vm", NULL, NULL, CIRRINA_TYPE_OBJECT,
                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

@@ -27,16 +27,17 @@
 
 #include <adwaita.h>
 
+#include "cirrina-client-page.h"
 #include "cirrina-client.h"
 #include "cirrina-serial-terminal.h"
 
 G_BEGIN_DECLS
 
 #define CIRRINA_TYPE_CONSOLE_PAGE (cirrina_console_page_get_type())
-G_DECLARE_FINAL_TYPE(CirrinaConsolePage, cirrina_console_page, CIRRINA, CONSOLE_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE(CirrinaConsolePage, cirrina_console_page, CIRRINA, CONSOLE_PAGE,
+                     CirrinaClientPage)
 
 GtkWidget *cirrina_console_page_new(CirrinaClient *client);
-CirrinaClient *cirrina_console_page_get_client(CirrinaConsolePage *self);
 
 /* vm: an org.cirrina.VM object of the client, or NULL. */
 void cirrina_console_page_set_vm(CirrinaConsolePage *self, CirrinaObject *vm);

@@ -14,9 +14,8 @@
 static const char *const buses[] = {"virtio-blk", "nvme", "ahci-hd", NULL};
 
 struct _CirrinaDisksPage {
-    AdwBin parent_instance;
+    CirrinaClientPage parent_instance;
 
-    CirrinaClient *client;
     CirrinaObjectList *disks;
     CirrinaStorageJobs *jobs;
     GtkFileChooserNative *chooser;
@@ -27,10 +26,7 @@ struct _CirrinaDisksPage {
     GtkListBox *list_box;
 };
 
-G_DEFINE_FINAL_TYPE(CirrinaDisksPage, cirrina_disks_page, ADW_TYPE_BIN)
-
-enum { PROP_0, PROP_CLIENT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE(CirrinaDisksPage, cirrina_disks_page, CIRRINA_TYPE_CLIENT_PAGE)
 
 static CirrinaDisk *lookup_disk(CirrinaDisksPage *self, const char *path)
 {
@@ -63,7 +59,8 @@ static char *attached_text(CirrinaDisksPage *self, CirrinaDisk *disk)
 
     if (vm_path == NULL || g_strcmp0(vm_path, "/") == 0)
         return g_strdup("Not attached");
-    object = cirrina_client_get_object(self->client, vm_path);
+    object = cirrina_client_get_object(cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self)),
+                                       vm_path);
     vm = object != NULL ? cirrina_object_get_vm(object) : NULL;
     if (vm == NULL)
         return g_strdup("Attached to a VM");
@@ -300,9 +297,10 @@ static void on_create_apply(CirrinaFormDialog *dialog, gpointer user_data)
     if (*description != '\0')
         g_variant_builder_add(&config, "{sv}", "Description", g_variant_new_string(description));
     cirrina_form_dialog_set_busy(dialog, TRUE);
-    cirrina_proxy_call(cirrina_client_get_manager(form->page->client), "CreateDisk",
-                       g_variant_new("(sa{sv})", name, &config), NULL, on_dialog_call_done,
-                       g_object_ref(dialog));
+    cirrina_proxy_call(
+        cirrina_client_get_manager(cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(form->page))),
+        "CreateDisk", g_variant_new("(sa{sv})", name, &config), NULL, on_dialog_call_done,
+        g_object_ref(dialog));
 }
 
 CirrinaFormDialog *cirrina_disks_page_new_disk(CirrinaDisksPage *self)
@@ -312,7 +310,7 @@ CirrinaFormDialog *cirrina_disks_page_new_disk(CirrinaDisksPage *self)
     DiskForm *form;
 
     g_return_val_if_fail(CIRRINA_IS_DISKS_PAGE(self), NULL);
-    manager = cirrina_client_get_manager(self->client);
+    manager = cirrina_client_get_manager(cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self)));
     if (manager == NULL)
         return NULL;
     dialog = new_form(self, NULL, "New Disk", "_Create");
@@ -636,7 +634,8 @@ CirrinaImport *cirrina_disks_page_import_file(CirrinaDisksPage *self, GFile *fil
     g_autofree char *wanted = cirrina_name_from_file(file, "disk");
     g_autofree char *name = cirrina_unique_name(wanted, disk_name_taken, self);
     g_autoptr(CirrinaImport) import =
-        cirrina_import_new(self->client, CIRRINA_IMPORT_DISK, name, file, NULL);
+        cirrina_import_new(cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self)),
+                           CIRRINA_IMPORT_DISK, name, file, NULL);
 
     g_signal_connect_object(import, "finished", G_CALLBACK(on_import_finished), self, 0);
     cirrina_storage_jobs_add_import(self->jobs, import);
@@ -728,11 +727,6 @@ GtkWidget *cirrina_disks_page_new(CirrinaClient *client)
     return g_object_new(CIRRINA_TYPE_DISKS_PAGE, "client", client, NULL);
 }
 
-CirrinaClient *cirrina_disks_page_get_client(CirrinaDisksPage *self)
-{
-    return self->client;
-}
-
 GtkListBox *cirrina_disks_page_get_list_box(CirrinaDisksPage *self)
 {
     g_return_val_if_fail(CIRRINA_IS_DISKS_PAGE(self), NULL);
@@ -753,54 +747,27 @@ static GtkWidget *create_progress_row(gpointer item, gpointer user_data)
 static void cirrina_disks_page_constructed(GObject *object)
 {
     CirrinaDisksPage *self = CIRRINA_DISKS_PAGE(object);
+    CirrinaClient *client = cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self));
     const char *const job_kinds[] = {"import-disk", "clone-disk", NULL};
-    GDBusObjectManager *manager = cirrina_client_get_object_manager(self->client);
+    GDBusObjectManager *manager = cirrina_client_get_object_manager(client);
 
     G_OBJECT_CLASS(cirrina_disks_page_parent_class)->constructed(object);
-    self->disks = cirrina_object_list_new(self->client, DISK_INTERFACE);
-    self->jobs = cirrina_storage_jobs_new(self->client, job_kinds);
+    self->disks = cirrina_object_list_new(client, DISK_INTERFACE);
+    self->jobs = cirrina_storage_jobs_new(client, job_kinds);
     gtk_list_box_bind_model(self->list_box, G_LIST_MODEL(self->disks), create_row, self, NULL);
     gtk_list_box_bind_model(self->progress_list, cirrina_storage_jobs_get_model(self->jobs),
                             create_progress_row, self, NULL);
     g_signal_connect_object(self->disks, "items-changed", G_CALLBACK(on_items_changed), self, 0);
     g_signal_connect_object(cirrina_storage_jobs_get_model(self->jobs), "items-changed",
                             G_CALLBACK(on_items_changed), self, 0);
-    g_signal_connect_object(self->client, "object-added", G_CALLBACK(on_object_added), self, 0);
+    g_signal_connect_object(client, "object-added", G_CALLBACK(on_object_added), self, 0);
     if (manager != NULL) {
         GList *objects = g_dbus_object_manager_get_objects(manager);
         for (GList *l = objects; l != NULL; l = l->next)
-            on_object_added(self->client, l->data, self);
+            on_object_added(client, l->data, self);
         g_list_free_full(objects, g_object_unref);
     }
     update_stack(self);
-}
-
-static void cirrina_disks_page_get_property(GObject *object, guint prop_id, GValue *value,
-                                            GParamSpec *pspec)
-{
-    CirrinaDisksPage *self = CIRRINA_DISKS_PAGE(object);
-
-    switch (prop_id) {
-    case PROP_CLIENT:
-        g_value_set_object(value, self->client);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-    }
-}
-
-static void cirrina_disks_page_set_property(GObject *object, guint prop_id, const GValue *value,
-                                            GParamSpec *pspec)
-{
-    CirrinaDisksPage *self = CIRRINA_DISKS_PAGE(object);
-
-    switch (prop_id) {
-    case PROP_CLIENT:
-        self->client = g_value_dup_object(value);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-    }
 }
 
 static void cirrina_disks_page_dispose(GObject *object)
@@ -821,7 +788,6 @@ static void cirrina_disks_page_dispose(GObject *object)
     gtk_widget_dispose_template(GTK_WIDGET(self), CIRRINA_TYPE_DISKS_PAGE);
     g_clear_object(&self->jobs);
     g_clear_object(&self->disks);
-    g_clear_object(&self->client);
     G_OBJECT_CLASS(cirrina_disks_page_parent_class)->dispose(object);
 }
 
@@ -831,14 +797,7 @@ static void cirrina_disks_page_class_init(CirrinaDisksPageClass *klass)
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
     object_class->constructed = cirrina_disks_page_constructed;
-    object_class->get_property = cirrina_disks_page_get_property;
-    object_class->set_property = cirrina_disks_page_set_property;
     object_class->dispose = cirrina_disks_page_dispose;
-
-    properties[PROP_CLIENT] =
-        g_param_spec_object("client", NULL, NULL, CIRRINA_TYPE_CLIENT,
-                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-    g_object_class_install_properties(object_class, N_PROPS, properties);
 
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/cirrina/Cirrina/cirrina-disks-page.ui");

@@ -28,6 +28,7 @@
 
 #include <adwaita.h>
 
+#include "cirrina-client-page.h"
 #include "cirrina-client.h"
 #include "cirrina-form-dialog.h"
 #include "cirrina-import.h"
@@ -35,10 +36,9 @@
 G_BEGIN_DECLS
 
 #define CIRRINA_TYPE_DISKS_PAGE (cirrina_disks_page_get_type())
-G_DECLARE_FINAL_TYPE(CirrinaDisksPage, cirrina_disks_page, CIRRINA, DISKS_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE(CirrinaDisksPage, cirrina_disks_page, CIRRINA, DISKS_PAGE, CirrinaClientPage)
 
 GtkWidget *cirrina_disks_page_new(CirrinaClient *client);
-CirrinaClient *cirrina_disks_page_get_client(CirrinaDisksPage *self);
 
 /* What the actions do, returning the dialog they open (for tests): NULL
  * when there is no such disk or no daemon. */

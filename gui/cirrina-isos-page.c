@@ -10,9 +10,8 @@
 #define ISO_INTERFACE "org.cirrina.ISO"
 
 struct _CirrinaIsosPage {
-    AdwBin parent_instance;
+    CirrinaClientPage parent_instance;
 
-    CirrinaClient *client;
     CirrinaObjectList *isos;
     CirrinaStorageJobs *jobs;
     GtkFileChooserNative *chooser;
@@ -24,10 +23,7 @@ struct _CirrinaIsosPage {
     GtkListBox *list_box;
 };
 
-G_DEFINE_FINAL_TYPE(CirrinaIsosPage, cirrina_isos_page, ADW_TYPE_BIN)
-
-enum { PROP_0, PROP_CLIENT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE(CirrinaIsosPage, cirrina_isos_page, CIRRINA_TYPE_CLIENT_PAGE)
 
 static CirrinaISO *lookup_iso(CirrinaIsosPage *self, const char *path)
 {
@@ -345,7 +341,8 @@ CirrinaImport *cirrina_isos_page_import_file(CirrinaIsosPage *self, GFile *file)
     g_autofree char *wanted = cirrina_name_from_file(file, "iso");
     g_autofree char *name = cirrina_unique_name(wanted, iso_name_taken, self);
     g_autoptr(CirrinaImport) import =
-        cirrina_import_new(self->client, CIRRINA_IMPORT_ISO, name, file, NULL);
+        cirrina_import_new(cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self)),
+                           CIRRINA_IMPORT_ISO, name, file, NULL);
 
     g_signal_connect_object(import, "finished", G_CALLBACK(on_import_finished), self, 0);
     cirrina_storage_jobs_add_import(self->jobs, import);
@@ -370,7 +367,7 @@ gboolean cirrina_isos_page_register_file(CirrinaIsosPage *self, GFile *file)
     g_autofree char *path = NULL;
 
     g_return_val_if_fail(CIRRINA_IS_ISOS_PAGE(self), FALSE);
-    manager = cirrina_client_get_manager(self->client);
+    manager = cirrina_client_get_manager(cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self)));
     path = g_file_get_path(file);
     if (manager == NULL || path == NULL)
         return FALSE;
@@ -455,11 +452,6 @@ GtkWidget *cirrina_isos_page_new(CirrinaClient *client)
     return g_object_new(CIRRINA_TYPE_ISOS_PAGE, "client", client, NULL);
 }
 
-CirrinaClient *cirrina_isos_page_get_client(CirrinaIsosPage *self)
-{
-    return self->client;
-}
-
 GtkListBox *cirrina_isos_page_get_list_box(CirrinaIsosPage *self)
 {
     g_return_val_if_fail(CIRRINA_IS_ISOS_PAGE(self), NULL);
@@ -480,11 +472,12 @@ static GtkWidget *create_progress_row(gpointer item, gpointer user_data)
 static void cirrina_isos_page_constructed(GObject *object)
 {
     CirrinaIsosPage *self = CIRRINA_ISOS_PAGE(object);
+    CirrinaClient *client = cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self));
     const char *const job_kinds[] = {"import-iso", NULL};
 
     G_OBJECT_CLASS(cirrina_isos_page_parent_class)->constructed(object);
-    self->isos = cirrina_object_list_new(self->client, ISO_INTERFACE);
-    self->jobs = cirrina_storage_jobs_new(self->client, job_kinds);
+    self->isos = cirrina_object_list_new(client, ISO_INTERFACE);
+    self->jobs = cirrina_storage_jobs_new(client, job_kinds);
     gtk_list_box_bind_model(self->list_box, G_LIST_MODEL(self->isos), create_row, self, NULL);
     gtk_list_box_bind_model(self->progress_list, cirrina_storage_jobs_get_model(self->jobs),
                             create_progress_row, self, NULL);
@@ -492,34 +485,6 @@ static void cirrina_isos_page_constructed(GObject *object)
     g_signal_connect_object(cirrina_storage_jobs_get_model(self->jobs), "items-changed",
                             G_CALLBACK(on_items_changed), self, 0);
     update_stack(self);
-}
-
-static void cirrina_isos_page_get_property(GObject *object, guint prop_id, GValue *value,
-                                           GParamSpec *pspec)
-{
-    CirrinaIsosPage *self = CIRRINA_ISOS_PAGE(object);
-
-    switch (prop_id) {
-    case PROP_CLIENT:
-        g_value_set_object(value, self->client);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-    }
-}
-
-static void cirrina_isos_page_set_property(GObject *object, guint prop_id, const GValue *value,
-                                           GParamSpec *pspec)
-{
-    CirrinaIsosPage *self = CIRRINA_ISOS_PAGE(object);
-
-    switch (prop_id) {
-    case PROP_CLIENT:
-        self->client = g_value_dup_object(value);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-    }
 }
 
 static void cirrina_isos_page_dispose(GObject *object)
@@ -540,7 +505,6 @@ static void cirrina_isos_page_dispose(GObject *object)
     gtk_widget_dispose_template(GTK_WIDGET(self), CIRRINA_TYPE_ISOS_PAGE);
     g_clear_object(&self->jobs);
     g_clear_object(&self->isos);
-    g_clear_object(&self->client);
     G_OBJECT_CLASS(cirrina_isos_page_parent_class)->dispose(object);
 }
 
@@ -550,14 +514,7 @@ static void cirrina_isos_page_class_init(CirrinaIsosPageClass *klass)
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
     object_class->constructed = cirrina_isos_page_constructed;
-    object_class->get_property = cirrina_isos_page_get_property;
-    object_class->set_property = cirrina_isos_page_set_property;
     object_class->dispose = cirrina_isos_page_dispose;
-
-    properties[PROP_CLIENT] =
-        g_param_spec_object("client", NULL, NULL, CIRRINA_TYPE_CLIENT,
-                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-    g_object_class_install_properties(object_class, N_PROPS, properties);
 
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/cirrina/Cirrina/cirrina-isos-page.ui");

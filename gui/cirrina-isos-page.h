@@ -26,6 +26,7 @@
 
 #include <adwaita.h>
 
+#include "cirrina-client-page.h"
 #include "cirrina-client.h"
 #include "cirrina-form-dialog.h"
 #include "cirrina-import.h"
@@ -33,10 +34,9 @@
 G_BEGIN_DECLS
 
 #define CIRRINA_TYPE_ISOS_PAGE (cirrina_isos_page_get_type())
-G_DECLARE_FINAL_TYPE(CirrinaIsosPage, cirrina_isos_page, CIRRINA, ISOS_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE(CirrinaIsosPage, cirrina_isos_page, CIRRINA, ISOS_PAGE, CirrinaClientPage)
 
 GtkWidget *cirrina_isos_page_new(CirrinaClient *client);
-CirrinaClient *cirrina_isos_page_get_client(CirrinaIsosPage *self);
 
 /* What the actions do (for tests): the dialog opened, NULL when there is
  * no such ISO. */

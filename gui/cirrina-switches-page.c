@@ -11,19 +11,15 @@
 #define NO_UPLINK "None (isolated)"
 
 struct _CirrinaSwitchesPage {
-    AdwBin parent_instance;
+    CirrinaClientPage parent_instance;
 
-    CirrinaClient *client;
     CirrinaObjectList *switches;
 
     GtkStack *stack;
     GtkListBox *list_box;
 };
 
-G_DEFINE_FINAL_TYPE(CirrinaSwitchesPage, cirrina_switches_page, ADW_TYPE_BIN)
-
-enum { PROP_0, PROP_CLIENT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE(CirrinaSwitchesPage, cirrina_switches_page, CIRRINA_TYPE_CLIENT_PAGE)
 
 /* ------------------------------------------------------------ the list */
 
@@ -237,7 +233,8 @@ static void on_apply(CirrinaFormDialog *dialog, gpointer user_data)
 
     g_variant_builder_init(&changes, G_VARIANT_TYPE_VARDICT);
     if (form->sw == NULL) {
-        CirrinaManager *manager = cirrina_client_get_manager(form->page->client);
+        CirrinaManager *manager = cirrina_client_get_manager(
+            cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(form->page)));
         g_variant_builder_add(&changes, "{sv}", "Uplink", g_variant_new_string(uplink));
         if (*description != '\0')
             g_variant_builder_add(&changes, "{sv}", "Description",
@@ -270,7 +267,8 @@ static void on_apply(CirrinaFormDialog *dialog, gpointer user_data)
 
 static CirrinaFormDialog *open_form(CirrinaSwitchesPage *self, CirrinaSwitch *sw)
 {
-    CirrinaManager *manager = cirrina_client_get_manager(self->client);
+    CirrinaManager *manager =
+        cirrina_client_get_manager(cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self)));
     SwitchForm *form = g_new0(SwitchForm, 1);
     const char *const no_uplink[] = {NO_UPLINK, NULL};
     const char *current_uplink = sw != NULL ? cirrina_switch_get_uplink(sw) : "";
@@ -323,7 +321,8 @@ static CirrinaFormDialog *open_form(CirrinaSwitchesPage *self, CirrinaSwitch *sw
 CirrinaFormDialog *cirrina_switches_page_new_switch(CirrinaSwitchesPage *self)
 {
     g_return_val_if_fail(CIRRINA_IS_SWITCHES_PAGE(self), NULL);
-    if (cirrina_client_get_manager(self->client) == NULL)
+    if (cirrina_client_get_manager(cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self))) ==
+        NULL)
         return NULL;
     return open_form(self, NULL);
 }
@@ -426,11 +425,6 @@ GtkWidget *cirrina_switches_page_new(CirrinaClient *client)
     return g_object_new(CIRRINA_TYPE_SWITCHES_PAGE, "client", client, NULL);
 }
 
-CirrinaClient *cirrina_switches_page_get_client(CirrinaSwitchesPage *self)
-{
-    return self->client;
-}
-
 GtkListBox *cirrina_switches_page_get_list_box(CirrinaSwitchesPage *self)
 {
     g_return_val_if_fail(CIRRINA_IS_SWITCHES_PAGE(self), NULL);
@@ -442,38 +436,11 @@ static void cirrina_switches_page_constructed(GObject *object)
     CirrinaSwitchesPage *self = CIRRINA_SWITCHES_PAGE(object);
 
     G_OBJECT_CLASS(cirrina_switches_page_parent_class)->constructed(object);
-    self->switches = cirrina_object_list_new(self->client, SWITCH_INTERFACE);
+    self->switches = cirrina_object_list_new(
+        cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self)), SWITCH_INTERFACE);
     gtk_list_box_bind_model(self->list_box, G_LIST_MODEL(self->switches), create_row, self, NULL);
     g_signal_connect_object(self->switches, "items-changed", G_CALLBACK(on_items_changed), self, 0);
     update_stack(self);
-}
-
-static void cirrina_switches_page_get_property(GObject *object, guint prop_id, GValue *value,
-                                               GParamSpec *pspec)
-{
-    CirrinaSwitchesPage *self = CIRRINA_SWITCHES_PAGE(object);
-
-    switch (prop_id) {
-    case PROP_CLIENT:
-        g_value_set_object(value, self->client);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-    }
-}
-
-static void cirrina_switches_page_set_property(GObject *object, guint prop_id, const GValue *value,
-                                               GParamSpec *pspec)
-{
-    CirrinaSwitchesPage *self = CIRRINA_SWITCHES_PAGE(object);
-
-    switch (prop_id) {
-    case PROP_CLIENT:
-        self->client = g_value_dup_object(value);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-    }
 }
 
 static void cirrina_switches_page_dispose(GObject *object)
@@ -487,7 +454,6 @@ static void cirrina_switches_page_dispose(GObject *object)
     adw_bin_set_child(ADW_BIN(self), NULL);
     gtk_widget_dispose_template(GTK_WIDGET(self), CIRRINA_TYPE_SWITCHES_PAGE);
     g_clear_object(&self->switches);
-    g_clear_object(&self->client);
     G_OBJECT_CLASS(cirrina_switches_page_parent_class)->dispose(object);
 }
 
@@ -497,14 +463,7 @@ static void cirrina_switches_page_class_init(CirrinaSwitchesPageClass *klass)
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
     object_class->constructed = cirrina_switches_page_constructed;
-    object_class->get_property = cirrina_switches_page_get_property;
-    object_class->set_property = cirrina_switches_page_set_property;
     object_class->dispose = cirrina_switches_page_dispose;
-
-    properties[PROP_CLIENT] =
-        g_param_spec_object("client", NULL, NULL, CIRRINA_TYPE_CLIENT,
-                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-    g_object_class_install_properties(object_class, N_PROPS, properties);
 
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/cirrina/Cirrina/cirrina-switches-page.ui");

@@ -27,16 +27,17 @@
 
 #include <adwaita.h>
 
+#include "cirrina-client-page.h"
 #include "cirrina-client.h"
 #include "cirrina-form-dialog.h"
 
 G_BEGIN_DECLS
 
 #define CIRRINA_TYPE_SWITCHES_PAGE (cirrina_switches_page_get_type())
-G_DECLARE_FINAL_TYPE(CirrinaSwitchesPage, cirrina_switches_page, CIRRINA, SWITCHES_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE(CirrinaSwitchesPage, cirrina_switches_page, CIRRINA, SWITCHES_PAGE,
+                     CirrinaClientPage)
 
 GtkWidget *cirrina_switches_page_new(CirrinaClient *client);
-CirrinaClient *cirrina_switches_page_get_client(CirrinaSwitchesPage *self);
 
 /* What the actions do, returning the dialog they open (for tests): NULL
  * when there is no such switch or no daemon. */

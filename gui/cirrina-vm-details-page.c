@@ -206,9 +206,8 @@ static const VmSettingSpec vm_settings[] = {
 };
 
 struct _CirrinaVmDetailsPage {
-    AdwBin parent_instance;
+    CirrinaClientPage parent_instance;
 
-    CirrinaClient *client;
     CirrinaObject *vm;
     CirrinaVM *proxy; /* the VM's org.cirrina.VM, while vm is set */
     gboolean watching_manager;
@@ -238,9 +237,9 @@ struct _CirrinaVmDetailsPage {
     guint nic_refresh_source;
 };
 
-G_DEFINE_FINAL_TYPE(CirrinaVmDetailsPage, cirrina_vm_details_page, ADW_TYPE_BIN)
+G_DEFINE_FINAL_TYPE(CirrinaVmDetailsPage, cirrina_vm_details_page, CIRRINA_TYPE_CLIENT_PAGE)
 
-enum { PROP_0, PROP_CLIENT, PROP_VM, N_PROPS };
+enum { PROP_0, PROP_VM, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 static void update_changes(CirrinaVmDetailsPage *self);
@@ -250,11 +249,6 @@ static void queue_nic_refresh(CirrinaVmDetailsPage *self);
 GtkWidget *cirrina_vm_details_page_new(CirrinaClient *client)
 {
     return g_object_new(CIRRINA_TYPE_VM_DETAILS_PAGE, "client", client, NULL);
-}
-
-CirrinaClient *cirrina_vm_details_page_get_client(CirrinaVmDetailsPage *self)
-{
-    return self->client;
 }
 
 CirrinaObject *cirrina_vm_details_page_get_vm(CirrinaVmDetailsPage *self)
@@ -645,7 +639,8 @@ static void on_proxy_properties_changed(GDBusObjectManagerClient *manager, GDBus
 
 static void watch_manager(CirrinaVmDetailsPage *self)
 {
-    GDBusObjectManager *manager = cirrina_client_get_object_manager(self->client);
+    GDBusObjectManager *manager = cirrina_client_get_object_manager(
+        cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self)));
 
     /* The client makes its object manager once, when the bus is open. */
     if (manager == NULL || self->watching_manager)
@@ -1156,16 +1151,18 @@ static AdwPreferencesGroup *add_group(CirrinaVmDetailsPage *self, const char *ti
 
 static void build_settings(CirrinaVmDetailsPage *self)
 {
+    CirrinaClient *client = cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self));
+
     /* The page's order: what a VM is, what it has, how it behaves. */
     self->groups[SECTION_GENERAL] = add_group(self, "General", NULL);
     self->groups[SECTION_CPU] = add_group(self, "Processor and Memory", NULL);
-    self->disks = cirrina_attachment_list_new(self->client, CIRRINA_ATTACHMENT_DISK);
+    self->disks = cirrina_attachment_list_new(client, CIRRINA_ATTACHMENT_DISK);
     adw_preferences_group_set_description(ADW_PREFERENCES_GROUP(self->disks),
                                           "The first disk boots first");
     adw_preferences_page_add(self->preferences, ADW_PREFERENCES_GROUP(self->disks));
-    self->isos = cirrina_attachment_list_new(self->client, CIRRINA_ATTACHMENT_ISO);
+    self->isos = cirrina_attachment_list_new(client, CIRRINA_ATTACHMENT_ISO);
     adw_preferences_page_add(self->preferences, ADW_PREFERENCES_GROUP(self->isos));
-    self->nics = cirrina_nic_list_new(self->client);
+    self->nics = cirrina_nic_list_new(client);
     adw_preferences_page_add(self->preferences, ADW_PREFERENCES_GROUP(self->nics));
     self->shares = cirrina_share_list_new();
     adw_preferences_page_add(self->preferences, ADW_PREFERENCES_GROUP(self->shares));
@@ -1217,16 +1214,17 @@ static void build_settings(CirrinaVmDetailsPage *self)
 static void cirrina_vm_details_page_constructed(GObject *object)
 {
     CirrinaVmDetailsPage *self = CIRRINA_VM_DETAILS_PAGE(object);
+    CirrinaClient *client = cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self));
 
     G_OBJECT_CLASS(cirrina_vm_details_page_parent_class)->constructed(object);
-    g_return_if_fail(self->client != NULL);
+    g_return_if_fail(client != NULL);
 
     build_settings(self);
-    g_signal_connect_object(self->client, "object-added", G_CALLBACK(on_object_added_or_removed),
-                            self, 0);
-    g_signal_connect_object(self->client, "object-removed", G_CALLBACK(on_object_added_or_removed),
-                            self, 0);
-    g_signal_connect_object(self->client, "notify::connected", G_CALLBACK(watch_manager), self,
+    g_signal_connect_object(client, "object-added", G_CALLBACK(on_object_added_or_removed), self,
+                            0);
+    g_signal_connect_object(client, "object-removed", G_CALLBACK(on_object_added_or_removed), self,
+                            0);
+    g_signal_connect_object(client, "notify::connected", G_CALLBACK(watch_manager), self,
                             G_CONNECT_SWAPPED);
     watch_manager(self);
     load_all(self);
@@ -1239,9 +1237,6 @@ static void cirrina_vm_details_page_get_property(GObject *object, guint prop_id,
     CirrinaVmDetailsPage *self = CIRRINA_VM_DETAILS_PAGE(object);
 
     switch (prop_id) {
-    case PROP_CLIENT:
-        g_value_set_object(value, self->client);
-        break;
     case PROP_VM:
         g_value_set_object(value, self->vm);
         break;
@@ -1256,9 +1251,6 @@ static void cirrina_vm_details_page_set_property(GObject *object, guint prop_id,
     CirrinaVmDetailsPage *self = CIRRINA_VM_DETAILS_PAGE(object);
 
     switch (prop_id) {
-    case PROP_CLIENT:
-        self->client = g_value_dup_object(value);
-        break;
     case PROP_VM:
         cirrina_vm_details_page_set_vm(self, g_value_get_object(value));
         break;
@@ -1282,7 +1274,6 @@ static void cirrina_vm_details_page_dispose(GObject *object)
     gtk_widget_dispose_template(GTK_WIDGET(self), CIRRINA_TYPE_VM_DETAILS_PAGE);
     /* The settings hold their rows until the rows are out of the page. */
     g_clear_pointer(&self->settings, g_hash_table_unref);
-    g_clear_object(&self->client);
     G_OBJECT_CLASS(cirrina_vm_details_page_parent_class)->dispose(object);
 }
 
@@ -1306,9 +1297,6 @@ static void cirrina_vm_details_page_class_init(CirrinaVmDetailsPageClass *klass)
     object_class->dispose = cirrina_vm_details_page_dispose;
     object_class->finalize = cirrina_vm_details_page_finalize;
 
-    properties[PROP_CLIENT] =
-        g_param_spec_object("client", NULL, NULL, CIRRINA_TYPE_CLIENT,
-                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
     properties[PROP_VM] =
         g_param_spec_object("vm", NULL, NULL, CIRRINA_TYPE_OBJECT,
                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

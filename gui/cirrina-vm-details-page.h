@@ -31,16 +31,16 @@
 
 #include <adwaita.h>
 
+#include "cirrina-client-page.h"
 #include "cirrina-client.h"
 
 G_BEGIN_DECLS
 
 #define CIRRINA_TYPE_VM_DETAILS_PAGE (cirrina_vm_details_page_get_type())
 G_DECLARE_FINAL_TYPE(CirrinaVmDetailsPage, cirrina_vm_details_page, CIRRINA, VM_DETAILS_PAGE,
-                     AdwBin)
+                     CirrinaClientPage)
 
 GtkWidget *cirrina_vm_details_page_new(CirrinaClient *client);
-CirrinaClient *cirrina_vm_details_page_get_client(CirrinaVmDetailsPage *self);
 
 /* vm: an org.cirrina.VM object of the client, or NULL. */
 void cirrina_vm_details_page_set_vm(CirrinaVmDetailsPage *self, CirrinaObject *vm);

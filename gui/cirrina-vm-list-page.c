@@ -5,9 +5,8 @@
 #include "cirrina-vm-row.h"
 
 struct _CirrinaVmListPage {
-    AdwBin parent_instance;
+    CirrinaClientPage parent_instance;
 
-    CirrinaClient *client;
     CirrinaVmListModel *model;
 
     /* template */
@@ -16,10 +15,7 @@ struct _CirrinaVmListPage {
     GtkListBox *list_box;
 };
 
-G_DEFINE_FINAL_TYPE(CirrinaVmListPage, cirrina_vm_list_page, ADW_TYPE_BIN)
-
-enum { PROP_0, PROP_CLIENT, N_PROPS };
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE(CirrinaVmListPage, cirrina_vm_list_page, CIRRINA_TYPE_CLIENT_PAGE)
 
 GtkWidget *cirrina_vm_list_page_new(CirrinaClient *client)
 {
@@ -46,11 +42,12 @@ static void on_items_changed(GListModel *model, guint position, guint removed, g
 static void cirrina_vm_list_page_constructed(GObject *object)
 {
     CirrinaVmListPage *self = CIRRINA_VM_LIST_PAGE(object);
+    CirrinaClient *client = cirrina_client_page_get_client(CIRRINA_CLIENT_PAGE(self));
 
     G_OBJECT_CLASS(cirrina_vm_list_page_parent_class)->constructed(object);
-    g_return_if_fail(self->client != NULL);
+    g_return_if_fail(client != NULL);
 
-    self->model = cirrina_vm_list_model_new(self->client);
+    self->model = cirrina_vm_list_model_new(client);
     gtk_list_box_bind_model(self->list_box, G_LIST_MODEL(self->model), create_row, NULL, NULL);
     g_signal_connect_object(self->model, "items-changed", G_CALLBACK(on_items_changed), self, 0);
     on_items_changed(G_LIST_MODEL(self->model), 0, 0, 0, self);
@@ -71,34 +68,6 @@ GtkWidget *cirrina_vm_list_page_get_row(CirrinaVmListPage *self, CirrinaObject *
     return GTK_WIDGET(gtk_list_box_get_row_at_index(self->list_box, position));
 }
 
-static void cirrina_vm_list_page_get_property(GObject *object, guint prop_id, GValue *value,
-                                              GParamSpec *pspec)
-{
-    CirrinaVmListPage *self = CIRRINA_VM_LIST_PAGE(object);
-
-    switch (prop_id) {
-    case PROP_CLIENT:
-        g_value_set_object(value, self->client);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-    }
-}
-
-static void cirrina_vm_list_page_set_property(GObject *object, guint prop_id, const GValue *value,
-                                              GParamSpec *pspec)
-{
-    CirrinaVmListPage *self = CIRRINA_VM_LIST_PAGE(object);
-
-    switch (prop_id) {
-    case PROP_CLIENT:
-        self->client = g_value_dup_object(value);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-    }
-}
-
 static void cirrina_vm_list_page_dispose(GObject *object)
 {
     CirrinaVmListPage *self = CIRRINA_VM_LIST_PAGE(object);
@@ -108,7 +77,6 @@ static void cirrina_vm_list_page_dispose(GObject *object)
     adw_bin_set_child(ADW_BIN(self), NULL);
     gtk_widget_dispose_template(GTK_WIDGET(self), CIRRINA_TYPE_VM_LIST_PAGE);
     g_clear_object(&self->model);
-    g_clear_object(&self->client);
     G_OBJECT_CLASS(cirrina_vm_list_page_parent_class)->dispose(object);
 }
 
@@ -118,14 +86,7 @@ static void cirrina_vm_list_page_class_init(CirrinaVmListPageClass *klass)
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
     object_class->constructed = cirrina_vm_list_page_constructed;
-    object_class->get_property = cirrina_vm_list_page_get_property;
-    object_class->set_property = cirrina_vm_list_page_set_property;
     object_class->dispose = cirrina_vm_list_page_dispose;
-
-    properties[PROP_CLIENT] =
-        g_param_spec_object("client", NULL, NULL, CIRRINA_TYPE_CLIENT,
-                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-    g_object_class_install_properties(object_class, N_PROPS, properties);
 
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/cirrina/Cirrina/cirrina-vm-list-page.ui");

@@ -4,12 +4,14 @@
 
 #include <adwaita.h>
 
+#include "cirrina-client-page.h"
 #include "cirrina-client.h"
 
 G_BEGIN_DECLS
 
 #define CIRRINA_TYPE_VM_LIST_PAGE (cirrina_vm_list_page_get_type())
-G_DECLARE_FINAL_TYPE(CirrinaVmListPage, cirrina_vm_list_page, CIRRINA, VM_LIST_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE(CirrinaVmListPage, cirrina_vm_list_page, CIRRINA, VM_LIST_PAGE,
+                     CirrinaClientPage)
 
 GtkWidget *cirrina_vm_list_page_new(CirrinaClient *client);
 
