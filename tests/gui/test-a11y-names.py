@@ -237,10 +237,7 @@ def main():
     try:
         result = unittest.main(exit=False, verbosity=2).result
         ok = result.wasSuccessful()
-        status = APP.quit() if APP.proc.poll() is None else APP.proc.returncode
-        if status != 0:
-            print(f'cirrina exited with {status}:\n{APP.log_text()}', file=sys.stderr)
-            ok = False
+        ok = APP.quit_cleanly() and ok
     finally:
         APP.close()
     sys.exit(0 if ok else 1)

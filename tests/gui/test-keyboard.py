@@ -248,10 +248,7 @@ def main():
         result = unittest.main(exit=False, verbosity=2).result
         ok = result.wasSuccessful()
         go_home(APP)
-        status = APP.quit()
-        if status != 0:
-            print(f'cirrina exited with {status}:\n{APP.log_text()}', file=sys.stderr)
-            ok = False
+        ok = APP.quit_cleanly() and ok
     finally:
         APP.close()
     sys.exit(0 if ok else 1)
