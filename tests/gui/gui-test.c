@@ -357,6 +357,24 @@ void gui_test_click(GtkWidget *button)
     g_signal_emit_by_name(button, "clicked");
 }
 
+void gui_test_pick_from_menu(GtkWidget *root, const char *menu_label, const char *item)
+{
+    GtkWidget *button = gui_test_find_widget(root, GTK_TYPE_MENU_BUTTON, menu_label);
+
+    if (button == NULL)
+        g_error("no menu button “%s”", menu_label);
+    gtk_menu_button_popup(GTK_MENU_BUTTON(button));
+    GUI_TEST_WAIT_UNTIL(gui_test_find_label(root, item) != NULL, "the menu to open");
+    GtkWidget *menu_item = gtk_widget_get_ancestor(gui_test_find_label(root, item),
+                                                   g_type_from_name("GtkModelButton"));
+    g_assert_nonnull(menu_item);
+    /* Actions follow an object's state a moment after its labels do: a
+     * row's also wait for the reply to its last call, and a State signal
+     * can come before that reply. */
+    GUI_TEST_WAIT_UNTIL(gtk_widget_is_sensitive(menu_item), item);
+    gtk_widget_activate(menu_item);
+}
+
 void gui_test_screenshot(GtkWidget *widget, const char *name)
 {
     const char *dir = g_getenv("CIRRINA_GUI_SCREENSHOT_DIR");

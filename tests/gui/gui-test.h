@@ -108,6 +108,10 @@ void gui_test_press_keys(GtkWidget *widget, const char *accelerator);
 /* Clicks a button as a user would (it must be sensitive and mapped). */
 void gui_test_click(GtkWidget *button);
 
+/* Opens the menu button labelled menu_label under root and picks item
+ * ("Resize…") once it is enabled, as a user would. */
+void gui_test_pick_from_menu(GtkWidget *root, const char *menu_label, const char *item);
+
 /* Whether widget's accessible label (what a screen reader reads) is label. */
 gboolean gui_test_has_accessible_label(GtkWidget *widget, const char *label);
 

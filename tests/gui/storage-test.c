@@ -119,21 +119,6 @@ void storage_test_wait_form_closed(void)
     GUI_TEST_WAIT_UNTIL(!form_shown(), "the form dialog to close");
 }
 
-void storage_test_pick_from_menu(GtkWidget *root, const char *menu_label, const char *item)
-{
-    GtkWidget *button = gui_test_find_widget(root, GTK_TYPE_MENU_BUTTON, menu_label);
-
-    if (button == NULL)
-        g_error("no menu button “%s”", menu_label);
-    gtk_menu_button_popup(GTK_MENU_BUTTON(button));
-    GUI_TEST_WAIT_UNTIL(gui_test_find_label(root, item) != NULL, "the menu to open");
-    GtkWidget *menu_item = gtk_widget_get_ancestor(gui_test_find_label(root, item),
-                                                   g_type_from_name("GtkModelButton"));
-    g_assert_nonnull(menu_item);
-    g_assert_true(gtk_widget_is_sensitive(menu_item));
-    gtk_widget_activate(menu_item);
-}
-
 void storage_test_answer_message(const char *heading, const char *label)
 {
     GUI_TEST_WAIT_UNTIL(gui_test_find_window(ADW_TYPE_MESSAGE_DIALOG) != NULL, "a message dialog");

@@ -36,10 +36,6 @@ void storage_test_form_press(CirrinaFormDialog *dialog, const char *button);
 /* Waits until no form dialog is open. */
 void storage_test_wait_form_closed(void);
 
-/* Opens the menu button labelled menu_label under root and picks item
- * ("Resize…"), as a user would. */
-void storage_test_pick_from_menu(GtkWidget *root, const char *menu_label, const char *item);
-
 /* Answers the open AdwMessageDialog by clicking the button labelled label. */
 void storage_test_answer_message(const char *heading, const char *label);
 

@@ -176,7 +176,7 @@ static void test_manage_from_ui(void)
     GUI_TEST_WAIT_UNTIL(names_are(window, "scratch"), "the new disk in the list");
 
     /* Grow to 3 GiB. */
-    storage_test_pick_from_menu(disk_row(window, "scratch"), "Actions for disk scratch", "Resize…");
+    gui_test_pick_from_menu(disk_row(window, "scratch"), "Actions for disk scratch", "Resize…");
     dialog = storage_test_wait_form();
     set_size(dialog, "New Size", 3, "GiB");
     storage_test_form_press(dialog, "Resize");
@@ -185,7 +185,7 @@ static void test_manage_from_ui(void)
     GUI_TEST_WAIT_UNTIL(subtitle_has(window, "scratch", "3 GiB"), "the new size in the list");
 
     /* Shrink to 1 GiB: the button says what it does. */
-    storage_test_pick_from_menu(disk_row(window, "scratch"), "Actions for disk scratch", "Resize…");
+    gui_test_pick_from_menu(disk_row(window, "scratch"), "Actions for disk scratch", "Resize…");
     dialog = storage_test_wait_form();
     g_assert_null(gui_test_find_widget(GTK_WIDGET(dialog), GTK_TYPE_BUTTON, "Shrink"));
     set_size(dialog, "New Size", 1, "GiB");
@@ -195,7 +195,7 @@ static void test_manage_from_ui(void)
     g_assert_cmpuint(disk_size(path), ==, GiB);
 
     /* Clone, under the name offered. */
-    storage_test_pick_from_menu(disk_row(window, "scratch"), "Actions for disk scratch", "Clone…");
+    gui_test_pick_from_menu(disk_row(window, "scratch"), "Actions for disk scratch", "Clone…");
     dialog = storage_test_wait_form();
     storage_test_form_press(dialog, "Clone");
     storage_test_wait_form_closed();
@@ -224,8 +224,8 @@ static void test_manage_from_ui(void)
                         "the list to say read-only");
 
     /* Delete asks first. */
-    storage_test_pick_from_menu(disk_row(window, "scratch-clone"), "Actions for disk scratch-clone",
-                                "Delete…");
+    gui_test_pick_from_menu(disk_row(window, "scratch-clone"), "Actions for disk scratch-clone",
+                            "Delete…");
     storage_test_answer_message("Delete disk “scratch-clone”?", "Delete");
     GUI_TEST_WAIT_UNTIL(names_are(window, "scratch"), "the clone gone");
     g_autofree char *gone = storage_test_lookup("Disk", "scratch-clone");

@@ -69,25 +69,6 @@ static gboolean vm_state_is(const char *path, const char *expected)
     return g_strcmp0(state, expected) == 0;
 }
 
-/* Picks an item of a row's "More actions" menu, as a user would. */
-static void pick_from_row_menu(GtkWidget *row, const char *name, const char *item)
-{
-    g_autofree char *more_label = g_strdup_printf("More actions for %s", name);
-    GtkWidget *more = gui_test_find_widget(row, GTK_TYPE_MENU_BUTTON, more_label);
-
-    g_assert_nonnull(more);
-    gtk_menu_button_popup(GTK_MENU_BUTTON(more));
-    GUI_TEST_WAIT_UNTIL(gui_test_find_label(row, item) != NULL, "the menu to open");
-    GtkWidget *label = gui_test_find_label(row, item);
-    GtkWidget *menu_item = gtk_widget_get_ancestor(label, g_type_from_name("GtkModelButton"));
-    g_assert_nonnull(menu_item);
-    /* The label follows the State signal at once, the actions also wait
-     * for the reply to this row's last call (Delete after Force Off: the
-     * State signal can come before Kill's reply; seen under load). */
-    GUI_TEST_WAIT_UNTIL(gtk_widget_is_sensitive(menu_item), item);
-    gtk_widget_activate(menu_item);
-}
-
 /* Whether the row's menu offers item as something to click. */
 static gboolean row_menu_item_sensitive(GtkWidget *row, const char *name, const char *item)
 {
@@ -173,14 +154,14 @@ static void test_power_from_ui(void)
     g_assert_false(row_menu_item_sensitive(row, "runner", "Delete…"));
     gui_test_screenshot(GTK_WIDGET(window), "vm-list-running");
 
-    pick_from_row_menu(row, "runner", "Force Off");
+    gui_test_pick_from_menu(row, "More actions for runner", "Force Off");
     GUI_TEST_WAIT_UNTIL(gui_test_find_label(vm_row(window, "runner"), "Stopped"),
                         "the row to say Stopped");
     g_assert_true(vm_state_is(path, "stopped"));
 
     /* Delete asks first; cancelling keeps the VM. */
     row = vm_row(window, "runner");
-    pick_from_row_menu(row, "runner", "Delete…");
+    gui_test_pick_from_menu(row, "More actions for runner", "Delete…");
     GUI_TEST_WAIT_UNTIL(gui_test_find_window(ADW_TYPE_MESSAGE_DIALOG) != NULL, "the confirmation");
     GtkWidget *dialog = GTK_WIDGET(gui_test_find_window(ADW_TYPE_MESSAGE_DIALOG));
     g_assert_nonnull(gui_test_find_label(dialog, "Delete “runner”?"));
