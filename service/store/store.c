@@ -186,10 +186,13 @@ Store *store_open(const char *path, GError **error)
     }
     sqlite3_busy_timeout(store->db, 5000);
     /* Refuse a newer database before anything writes to it (journal_mode
-     * = WAL rewrites the header). */
+     * = WAL rewrites the header). synchronous = FULL: a change is on disk
+     * before the caller hears it succeeded, so not even a power cut loses
+     * an acknowledged change (NORMAL only survives a crash of the daemon;
+     * FULL costs one fsync of the WAL per commit, about 65 µs here). */
     if (!store_check_version(store, error) ||
         !store_exec(store,
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
                     "PRAGMA foreign_keys = ON;",
                     error) ||
         !store_migrate(store, error) || !store_prepare(store, error))
