@@ -460,24 +460,97 @@ const char *bus_object_interface(ObjectKind kind)
     return interfaces[kind];
 }
 
+/* A visible field by name. sd-bus hands getters the vtable's own name
+ * pointer, which is the Field's, so a pointer match finds it without
+ * comparing strings; other callers fall back to the names. */
+static const Field *visible_field(const ObjectClass *c, const char *property)
+{
+    const Field *f = NULL;
+
+    for (size_t i = 0; !f && i < c->n_fields; i++)
+        if (c->fields[i].name == property)
+            f = &c->fields[i];
+    if (!f)
+        f = object_class_find_field(c, property);
+    return f && !(f->flags & FIELD_HIDDEN) ? f : NULL;
+}
+
+/* A reference (an object's UUID, "" for none) as its object's path, "/"
+ * for none or a missing object: what ref_to_path gives, without a
+ * GVariant. */
+static int append_ref(sd_bus_message *reply, ObjectKind kind, const char *uuid)
+{
+    CirObject *obj = uuid && uuid[0] ? registry_lookup(bus_daemon->reg, kind, uuid) : NULL;
+    g_autofree char *path = obj ? bus_object_path(bus_daemon->reg, obj) : NULL;
+
+    return sd_bus_message_append_basic(reply, 'o', path ? path : "/");
+}
+
+/* The field's bus value, written straight from the struct into the
+ * message: listing every object calls this once per property, and going
+ * through a GVariant (field_get, value_to_bus, bus_append_gvariant) cost
+ * allocations, reference counts and UTF-8 checks for each. Derived fields
+ * still take that way; they are few. Gives what value_to_bus(field_get())
+ * gives. */
+static int append_field(sd_bus_message *reply, const CirObject *obj, const Field *f)
+{
+    const char *p = (const char *)obj + f->offset;
+    int r;
+
+    if (f->flags & FIELD_DERIVED) {
+        g_autoptr(GVariant) value = g_variant_take_ref(object_get(bus_daemon->reg, obj, f));
+        g_autoptr(GVariant) shown = g_variant_take_ref(value_to_bus(bus_daemon->reg, f, value));
+        return bus_append_gvariant(reply, shown);
+    }
+    switch (f->storage) {
+    case STORAGE_STRING: {
+        const char *s = *(char *const *)p;
+        if (f->dbus_type[0] == 'o')
+            return append_ref(reply, f->ref_kind, s);
+        return sd_bus_message_append_basic(reply, f->dbus_type[0], s ? s : "");
+    }
+    case STORAGE_UINT32:
+        return sd_bus_message_append_basic(reply, 'u', p);
+    case STORAGE_UINT64:
+        return sd_bus_message_append_basic(reply, 't', p);
+    case STORAGE_BOOL: {
+        int b = *(const int *)p != 0;
+        return sd_bus_message_append_basic(reply, 'b', &b);
+    }
+    case STORAGE_VARIANT: {
+        GVariant *v = *(GVariant *const *)p;
+        if (v && strcmp(f->dbus_type, "ao") != 0)
+            return bus_append_gvariant(reply, v);
+        /* An array of references (UUIDs in the model), or an empty array. */
+        r = sd_bus_message_open_container(reply, 'a', f->dbus_type + 1);
+        for (gsize i = 0; r >= 0 && v && i < g_variant_n_children(v); i++) {
+            const char *uuid;
+            g_variant_get_child(v, i, "&s", &uuid);
+            r = append_ref(reply, f->ref_kind, uuid);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+    }
+    }
+    g_assert_not_reached();
+}
+
+static int append_field_as_variant(sd_bus_message *reply, const CirObject *obj, const Field *f)
+{
+    int r = sd_bus_message_open_container(reply, 'v', f->dbus_type);
+
+    if (r >= 0)
+        r = append_field(reply, obj, f);
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 int bus_append_property(sd_bus_message *reply, const CirObject *obj, const char *property,
                         bool as_variant)
 {
-    const Field *f = object_class_find_field(object_class(obj->kind), property);
-    int r;
+    const Field *f = visible_field(object_class(obj->kind), property);
 
-    if (!f || (f->flags & FIELD_HIDDEN))
+    if (!f)
         return -ENOENT;
-    g_autoptr(GVariant) value = g_variant_take_ref(object_get(bus_daemon->reg, obj, f));
-    g_autoptr(GVariant) shown = g_variant_take_ref(value_to_bus(bus_daemon->reg, f, value));
-    if (!as_variant)
-        return bus_append_gvariant(reply, shown);
-    r = sd_bus_message_open_container(reply, 'v', f->dbus_type);
-    if (r >= 0)
-        r = bus_append_gvariant(reply, shown);
-    if (r >= 0)
-        r = sd_bus_message_close_container(reply);
-    return r;
+    return as_variant ? append_field_as_variant(reply, obj, f) : append_field(reply, obj, f);
 }
 
 int bus_append_all_properties(sd_bus_message *reply, const CirObject *obj)
@@ -486,13 +559,14 @@ int bus_append_all_properties(sd_bus_message *reply, const CirObject *obj)
     int r = sd_bus_message_open_container(reply, 'a', "{sv}");
 
     for (size_t i = 0; r >= 0 && i < c->n_fields; i++) {
-        if (c->fields[i].flags & FIELD_HIDDEN)
+        const Field *f = &c->fields[i];
+        if (f->flags & FIELD_HIDDEN)
             continue;
         r = sd_bus_message_open_container(reply, 'e', "sv");
         if (r >= 0)
-            r = sd_bus_message_append(reply, "s", c->fields[i].name);
+            r = sd_bus_message_append_basic(reply, 's', f->name);
         if (r >= 0)
-            r = bus_append_property(reply, obj, c->fields[i].name, true);
+            r = append_field_as_variant(reply, obj, f);
         if (r >= 0)
             r = sd_bus_message_close_container(reply);
     }
@@ -514,9 +588,17 @@ static int object_find(sd_bus *bus, const char *path, const char *interface, voi
                        void **found, sd_bus_error *error)
 {
     const ObjectKind *kind = userdata;
-    CirObject *obj = bus_object_from_path(bus_daemon->reg, path);
+    CirObject *obj;
 
-    if (!obj || obj->kind != *kind)
+    /* The VM and NIC vtables share the prefix: each looks for its own kind
+     * only, rather than trying every kind for every object listed. */
+    if (*kind == KIND_NIC) {
+        obj = nic_from_path(bus_daemon->reg, path);
+    } else {
+        g_autofree char *uuid = path_uuid(path, *kind);
+        obj = uuid ? registry_lookup(bus_daemon->reg, *kind, uuid) : NULL;
+    }
+    if (!obj)
         return 0;
     *found = obj;
     return 1;

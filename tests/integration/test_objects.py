@@ -141,11 +141,12 @@ class ManagerTest(ObjectTestCase):
                          [vm, sw, disk, iso])
 
     def test_managed_objects_lists_everything_with_typed_properties(self):
-        vm = self.c.create_vm('listed')
-        nic = self.c.add_nic(vm)
         sw = self.c.create_switch('listed-sw')
         disk = self.c.create_disk('listed-disk', MiB)
         _, iso = self.make_iso('listed-iso')
+        # Objects that refer to each other: references are listed as paths.
+        vm = self.c.create_vm('listed', Disks=[disk], ISOs=[iso])
+        nic = self.c.add_nic(vm, Switch=sw)
         raw = self.c.managed_objects_raw()
         for path, iface in ((vm, VM), (nic, NIC), (sw, SWITCH), (disk, DISK), (iso, ISO)):
             with self.subTest(iface=iface):
@@ -160,6 +161,13 @@ class ManagerTest(ObjectTestCase):
                                      f'{iface}.{name} has the wrong D-Bus type')
                 # GetAll agrees with GetManagedObjects.
                 self.assertEqual(self.props(path, iface), self.c.managed_objects()[path][iface])
+        listed = self.c.managed_objects()
+        self.assertEqual(listed[vm][VM]['Disks'], [disk])
+        self.assertEqual(listed[vm][VM]['ISOs'], [iso])
+        self.assertEqual(listed[vm][VM]['NICs'], [nic])
+        self.assertEqual(listed[nic][NIC]['VM'], vm)
+        self.assertEqual(listed[nic][NIC]['Switch'], sw)
+        self.assertEqual(listed[disk][DISK]['AttachedTo'], vm)
 
 
 class VMTest(ObjectTestCase):
