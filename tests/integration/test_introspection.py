@@ -146,6 +146,23 @@ class IntrospectionTest(CirrinaTestCase):
     def test_job(self):
         self.check_interface(JOB)
 
+    def test_managed_objects_show_what_introspect_shows(self):
+        """GetManagedObjects, which cirrinad answers itself, lists every
+        object with the interfaces and properties that sd-bus's Introspect
+        shows for it, and nothing else."""
+        c = self.class_harness.client()
+        listed = c.managed_objects_raw()
+        expected = set(self.objects.values()) - {ROOT_PATH}
+        self.assertEqual(expected - set(listed), set(), 'objects GetManagedObjects leaves out')
+        for path, interfaces in listed.items():
+            with self.subTest(path=path):
+                live = parse_interfaces(c.introspect(path))
+                self.assertEqual(sorted(interfaces), sorted(live),
+                                 f'interfaces of {path}: listed vs introspected')
+                for iface, props in interfaces.items():
+                    self.assertEqual(sorted(props), sorted(live[iface]['properties']),
+                                     f'{iface} properties of {path}: listed vs introspected')
+
     def test_children_are_listed(self):
         """Introspecting a parent lists the child nodes, so tools like
         busctl tree and d-feet can walk the tree."""
