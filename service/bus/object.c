@@ -87,32 +87,6 @@ CirObject *bus_object_from_path(Registry *reg, const char *path)
 
 /* --- values --- */
 
-static GVariant *ref_to_path(Registry *reg, ObjectKind kind, const char *uuid)
-{
-    CirObject *obj = uuid[0] ? registry_lookup(reg, kind, uuid) : NULL;
-    g_autofree char *path = obj ? bus_object_path(reg, obj) : NULL;
-
-    return g_variant_new_object_path(path ? path : "/");
-}
-
-/* The model's value as the bus shows it: UUIDs of references as paths. */
-static GVariant *value_to_bus(Registry *reg, const Field *f, GVariant *value)
-{
-    if (strcmp(f->dbus_type, "o") == 0)
-        return ref_to_path(reg, f->ref_kind, g_variant_get_string(value, NULL));
-    if (strcmp(f->dbus_type, "ao") == 0) {
-        GVariantBuilder b;
-        g_variant_builder_init(&b, G_VARIANT_TYPE_OBJECT_PATH_ARRAY);
-        for (gsize i = 0; i < g_variant_n_children(value); i++) {
-            const char *uuid;
-            g_variant_get_child(value, i, "&s", &uuid);
-            g_variant_builder_add_value(&b, ref_to_path(reg, f->ref_kind, uuid));
-        }
-        return g_variant_builder_end(&b);
-    }
-    return g_variant_ref(value);
-}
-
 static int path_to_ref(Registry *reg, const Field *f, const char *path, bool none_allowed,
                        char **uuid, sd_bus_error *error)
 {
@@ -476,8 +450,7 @@ static const Field *visible_field(const ObjectClass *c, const char *property)
 }
 
 /* A reference (an object's UUID, "" for none) as its object's path, "/"
- * for none or a missing object: what ref_to_path gives, without a
- * GVariant. */
+ * for none or a missing object. */
 static int append_ref(sd_bus_message *reply, ObjectKind kind, const char *uuid)
 {
     CirObject *obj = uuid && uuid[0] ? registry_lookup(bus_daemon->reg, kind, uuid) : NULL;
@@ -486,21 +459,36 @@ static int append_ref(sd_bus_message *reply, ObjectKind kind, const char *uuid)
     return sd_bus_message_append_basic(reply, 'o', path ? path : "/");
 }
 
-/* The field's bus value, written straight from the struct into the
- * message: listing every object calls this once per property, and going
- * through a GVariant (field_get, value_to_bus, bus_append_gvariant) cost
- * allocations, reference counts and UTF-8 checks for each. Derived fields
- * still take that way; they are few. Gives what value_to_bus(field_get())
- * gives. */
+/* A value of the model as the bus shows it: references (UUIDs in the
+ * model) as object paths. */
+static int append_model_value(sd_bus_message *reply, const Field *f, GVariant *value)
+{
+    int r;
+
+    if (strcmp(f->dbus_type, "o") == 0)
+        return append_ref(reply, f->ref_kind, g_variant_get_string(value, NULL));
+    if (strcmp(f->dbus_type, "ao") != 0)
+        return bus_append_gvariant(reply, value);
+    r = sd_bus_message_open_container(reply, 'a', "o");
+    for (gsize i = 0; r >= 0 && i < g_variant_n_children(value); i++) {
+        const char *uuid;
+        g_variant_get_child(value, i, "&s", &uuid);
+        r = append_ref(reply, f->ref_kind, uuid);
+    }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/* The field's bus value. Scalars are written straight from the struct into
+ * the message: listing every object calls this once per property, and a
+ * GVariant for each cost allocations, reference counts and UTF-8 checks.
+ * Arrays and derived fields (few) go through their GVariant. */
 static int append_field(sd_bus_message *reply, const CirObject *obj, const Field *f)
 {
     const char *p = (const char *)obj + f->offset;
-    int r;
 
     if (f->flags & FIELD_DERIVED) {
         g_autoptr(GVariant) value = g_variant_take_ref(object_get(bus_daemon->reg, obj, f));
-        g_autoptr(GVariant) shown = g_variant_take_ref(value_to_bus(bus_daemon->reg, f, value));
-        return bus_append_gvariant(reply, shown);
+        return append_model_value(reply, f, value);
     }
     switch (f->storage) {
     case STORAGE_STRING: {
@@ -518,16 +506,11 @@ static int append_field(sd_bus_message *reply, const CirObject *obj, const Field
         return sd_bus_message_append_basic(reply, 'b', &b);
     }
     case STORAGE_VARIANT: {
-        GVariant *v = *(GVariant *const *)p;
-        if (v && strcmp(f->dbus_type, "ao") != 0)
-            return bus_append_gvariant(reply, v);
-        /* An array of references (UUIDs in the model), or an empty array. */
-        r = sd_bus_message_open_container(reply, 'a', f->dbus_type + 1);
-        for (gsize i = 0; r >= 0 && v && i < g_variant_n_children(v); i++) {
-            const char *uuid;
-            g_variant_get_child(v, i, "&s", &uuid);
-            r = append_ref(reply, f->ref_kind, uuid);
-        }
+        GVariant *value = *(GVariant *const *)p;
+        if (value)
+            return append_model_value(reply, f, value);
+        /* Unset: an empty array (most of a VM's lists). */
+        int r = sd_bus_message_open_container(reply, 'a', f->dbus_type + 1);
         return r < 0 ? r : sd_bus_message_close_container(reply);
     }
     }
