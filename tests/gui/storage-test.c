@@ -148,20 +148,6 @@ char *storage_test_lookup(const char *kind, const char *name)
     return path;
 }
 
-char *storage_test_create_vm(const char *name, const char *config)
-{
-    g_autoptr(GError) error = NULL;
-    /* Not floating: the call takes a reference of its own. */
-    g_autoptr(GVariant) dict = g_variant_parse(G_VARIANT_TYPE_VARDICT, config, NULL, NULL, &error);
-    g_assert_no_error(error);
-    g_autoptr(GVariant) reply = gui_test_call(CIRRINA_OBJECT_PATH, "org.cirrina.Manager",
-                                              "CreateVM", g_variant_new("(s@a{sv})", name, dict));
-    char *path = NULL;
-
-    g_variant_get(reply, "(o)", &path);
-    return path;
-}
-
 void storage_test_delete_all(const char *interface)
 {
     g_autoptr(GVariant) reply = gui_test_call(

@@ -42,10 +42,6 @@ void storage_test_answer_message(const char *heading, const char *label);
 /* The object path of the object of this kind ("Switch", "Disk", "ISO")
  * named name, or NULL (Manager.Get<kind>). */
 char *storage_test_lookup(const char *kind, const char *name);
-/* CreateVM(name, config), config in GVariant text format: the VM's path.
- * (gui_test_create_vm() leaks its parsed config, which LeakSanitizer
- * reports in the sanitizer builds.) */
-char *storage_test_create_vm(const char *name, const char *config);
 
 /* Deletes every object that has interface ("org.cirrina.Disk" ...). */
 void storage_test_delete_all(const char *interface);

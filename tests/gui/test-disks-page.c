@@ -115,7 +115,7 @@ static void test_follows_daemon(void)
     /* Attached to a VM behind its back: the row names the VM, and follows
      * the VM's renames. */
     g_autofree char *vm_config = g_strdup_printf("{'Disks': <[objectpath '%s']>}", boot);
-    g_autofree char *vm = storage_test_create_vm("web", vm_config);
+    g_autofree char *vm = gui_test_create_vm("web", vm_config);
     GUI_TEST_WAIT_UNTIL(subtitle_has(window, "boot", "Used by web"), "boot used by web");
     gui_test_screenshot(GTK_WIDGET(window), "disks");
     g_variant_unref(gui_test_call(vm, "org.cirrina.VM", "Rename", g_variant_new("(s)", "www")));

@@ -185,7 +185,7 @@ static void test_delete_from_ui(void)
     gui_test_delete_all_vms();
     g_autofree char *doomed = create_switch("doomed", "{}");
     g_autofree char *busy = create_switch("inuse", "{}");
-    g_autofree char *vm = storage_test_create_vm("client", "{}");
+    g_autofree char *vm = gui_test_create_vm("client", "{}");
     g_autofree char *nic_config = g_strdup_printf("({'Switch': <objectpath '%s'>},)", busy);
     g_variant_unref(
         gui_test_call(vm, "org.cirrina.VM", "AddNIC", g_variant_new_parsed(nic_config)));
