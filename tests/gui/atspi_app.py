@@ -35,6 +35,7 @@ import signal
 import subprocess
 import sys
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
@@ -698,3 +699,17 @@ class App:
         self.keyboard.close()
         self.client.close()
         self.bus.stop()
+
+
+def run_tests(app, before_quit=None):
+    """Runs the calling module's unittest cases against app, then quits it
+    (after before_quit(app), if given); the exit status: 0 when every case
+    passed and the app ended cleanly."""
+    try:
+        ok = unittest.main(exit=False, verbosity=2).result.wasSuccessful()
+        if before_quit is not None:
+            before_quit(app)
+        ok = app.quit_cleanly() and ok
+    finally:
+        app.close()
+    return 0 if ok else 1

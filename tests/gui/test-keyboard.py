@@ -244,14 +244,7 @@ def main():
     client.close()
 
     APP = atspi_app.App(exe)
-    try:
-        result = unittest.main(exit=False, verbosity=2).result
-        ok = result.wasSuccessful()
-        go_home(APP)
-        ok = APP.quit_cleanly() and ok
-    finally:
-        APP.close()
-    sys.exit(0 if ok else 1)
+    sys.exit(atspi_app.run_tests(APP, before_quit=go_home))
 
 
 if __name__ == '__main__':
