@@ -484,7 +484,7 @@ static int append_model_value(sd_bus_message *reply, const Field *f, GVariant *v
  * Arrays and derived fields (few) go through their GVariant. */
 static int append_field(sd_bus_message *reply, const CirObject *obj, const Field *f)
 {
-    const char *p = (const char *)obj + f->offset;
+    const char *p = field_storage(obj, f);
 
     if (f->flags & FIELD_DERIVED) {
         g_autoptr(GVariant) value = g_variant_take_ref(object_get(bus_daemon->reg, obj, f));

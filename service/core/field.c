@@ -17,7 +17,7 @@ const GVariantType *field_core_type(const Field *f)
 
 GVariant *field_get(const CirObject *obj, const Field *f)
 {
-    const char *p = FIELD_PTR(obj, f);
+    const char *p = field_storage(obj, f);
 
     switch (f->storage) {
     case STORAGE_STRING: {

@@ -68,6 +68,13 @@ struct Field {
  * UUIDs, so "o" is held as "s" and "ao" as "as". */
 const GVariantType *field_core_type(const Field *f);
 
+/* Where the field's value lives in obj (its storage's C type): for
+ * readers that need no GVariant, such as the bus writing a listing. */
+static inline const void *field_storage(const CirObject *obj, const Field *f)
+{
+    return (const char *)obj + f->offset;
+}
+
 GVariant *field_get(const CirObject *obj, const Field *f);
 void field_set(CirObject *obj, const Field *f, GVariant *value);
 void field_clear(CirObject *obj, const Field *f);
