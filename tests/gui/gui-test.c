@@ -10,6 +10,8 @@
 #include <X11/keysym.h>
 #include <gdk/x11/gdkx.h>
 
+#include "cirrina-mnemonic-names.h"
+
 static GDBusConnection *test_bus;
 
 void gui_test_init(int *argc, char ***argv)
@@ -248,9 +250,8 @@ static gboolean button_label_is(GtkWidget *widget, const char *label)
     const char *text = GTK_IS_BUTTON(widget) ? gtk_button_get_label(GTK_BUTTON(widget)) : NULL;
     if (text == NULL)
         return FALSE;
-    g_autoptr(GString) plain = g_string_new(text);
-    g_string_replace(plain, "_", "", 0);
-    return strcmp(plain->str, label) == 0;
+    g_autofree char *plain = cirrina_mnemonic_strip(text);
+    return strcmp(plain, label) == 0;
 }
 
 GtkWidget *gui_test_find_widget(GtkWidget *root, GType type, const char *label)
